@@ -1,0 +1,470 @@
+using System.Collections.Immutable;
+using MemScript.Language.Diagnostics;
+using MemScript.Language.Parsing;
+using MemScript.Language.Syntax;
+
+namespace MemScript.Language.Checking;
+
+/// <summary>The result of checking: the bound script when there is no error, and every diagnostic found.</summary>
+public sealed record CheckResult(CheckedScript? Script, ImmutableArray<Diagnostic> Diagnostics)
+{
+    public bool Success => Script is not null;
+}
+
+/// <summary>
+/// Semantic checks that run after parsing and before the timeline. All problems are reported together;
+/// expressions made only of literals and <c>let</c> constants are evaluated here, so their overflow or
+/// division by zero is a diagnostic before anything runs.
+/// </summary>
+public sealed class Checker
+{
+    private const ulong MaxSlotPages = (1UL << 31) - 1;
+    private const ulong MaxSlotId = 32763;
+    private const ulong PhysicalLimit = 1UL << 52;
+    private const ulong HostUserLimit = 1UL << 47;
+
+    private readonly ImmutableArray<Diagnostic>.Builder _diagnostics = ImmutableArray.CreateBuilder<Diagnostic>();
+    private readonly Scope _globals = new(null);
+    private readonly List<(ulong Start, ulong End)> _mapTargets = new();
+    private HashSet<string> _processNames = new(StringComparer.Ordinal);
+    private int _guestLevels = 4;
+
+    private Checker() { }
+
+    /// <summary>Parses and checks a file's text.</summary>
+    public static CheckResult CheckText(string text)
+    {
+        var parsed = ScriptParser.Parse(text);
+        if (!parsed.Success) return new CheckResult(null, parsed.Diagnostics);
+        var checkedResult = Check(parsed.Script!);
+        return checkedResult with { Diagnostics = parsed.Diagnostics.AddRange(checkedResult.Diagnostics) };
+    }
+
+    public static CheckResult Check(Script script) => new Checker().Run(script);
+
+    private CheckResult Run(Script script)
+    {
+        // Paging depth is needed by mapping checks wherever it is declared; it holds no expression.
+        _guestLevels = script.Items.OfType<PagingDecl>().FirstOrDefault(p => p.Guest)?.Levels.Text[0] == '5' ? 5 : 4;
+        _processNames = script.Items.OfType<ProcessDecl>().Select(p => p.Name.Text).ToHashSet(StringComparer.Ordinal);
+
+        var slots = new List<SlotInfo>();
+        var processes = new List<ProcessInfo>();
+        var seenProcesses = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var item in script.Items)
+        {
+            CheckDeclaration(item);
+            switch (item)
+            {
+                case SlotDecl s:
+                    if (CheckSlot(s) is { } slot) slots.Add(slot);
+                    break;
+                case ProcessDecl p:
+                    if (!seenProcesses.Add(p.Name.Text)) Report(Errors.DuplicateProcess(p.Name.Span, p.Name.Text));
+                    processes.Add(CheckProcess(p));
+                    break;
+                case LetItem l:
+                    CheckLet(l.Let, _globals);
+                    break;
+                case RunBlock r:
+                    if (!_processNames.Contains(r.Process.Text))
+                        Report(_processNames.Count == 0 ? Errors.NoProcesses(r.Process.Span) : Errors.UnknownProcess(r.Process.Span, r.Process.Text));
+                    CheckBody(r.Body, new Scope(_globals));
+                    break;
+            }
+        }
+        CheckSlotOverlaps(slots);
+        var machine = _machine with { Costs = [.. _costs] };
+
+        if (_diagnostics.Any(d => d.IsError)) return new CheckResult(null, _diagnostics.ToImmutable());
+        var targets = _mapTargets.OrderBy(t => t.Start).ToImmutableArray();
+        return new CheckResult(
+            new CheckedScript(script, machine, [.. slots], [.. processes], targets),
+            _diagnostics.ToImmutable());
+    }
+
+    private void Report(Diagnostic diagnostic) => _diagnostics.Add(diagnostic);
+
+    // ------------------------------------------------------------ machine declarations
+
+    private MachineDeclarations _machine = MachineDeclarations.Defaults;
+    private readonly HashSet<string> _declared = new(StringComparer.Ordinal);
+    private readonly List<(string, ulong)> _costs = new();
+
+    private bool Once(string what, TextSpan span)
+    {
+        if (_declared.Add(what)) return true;
+        Report(Errors.DuplicateDeclaration(span, what));
+        return false;
+    }
+
+    /// <summary>Machine declarations, checked in file order so that they may use the constants above them.</summary>
+    private void CheckDeclaration(Item item)
+    {
+        var m = _machine;
+        switch (item)
+        {
+            case MmuDecl d when Once("mmu", d.Span):
+                m = m with { Mode = Vocabulary.ParseMode(d.Mode.Text) };
+                break;
+            case PagingDecl d when Once(d.Guest ? "guest paging" : "host paging", d.Span):
+                var levels = d.Levels.Text[0] - '0';
+                m = d.Guest ? m with { GuestLevels = levels } : m with { HostLevels = levels };
+                break;
+            case TlbDecl d when Once("tlb", d.Span):
+            {
+                var entries = Constant(d.Entries, _globals);
+                var ways = d.Ways is null ? entries : Constant(d.Ways, _globals);
+                if (entries is { } e && ways is { } w)
+                {
+                    if (e == 0 || w == 0 || e % w != 0) Report(Errors.TlbShape(d.Span, e, w));
+                    else if (e > 1 << 20) Report(Errors.ValueOutOfRange(d.Entries.Span, "tlb entries", e, "1..1048576"));
+                    else m = m with { TlbEntries = (int)e, TlbWays = (int)w };
+                }
+                break;
+            }
+            case PwcDecl d when Once("pwc", d.Span):
+            {
+                var entries = d.Entries is null ? 32UL : Constant(d.Entries, _globals);
+                if (entries is { } e)
+                {
+                    if (e is 0 or > 4096) Report(Errors.ValueOutOfRange(d.Entries!.Span, "pwc entries", e, "1..4096"));
+                    else m = m with { Pwc = d.On, PwcEntries = (int)e };
+                }
+                break;
+            }
+            case TaggingDecl d when Once(d.Feature.Text, d.Span):
+                m = d.Feature.Text == "vpid" ? m with { Vpid = d.On } : m with { Pcid = d.On };
+                break;
+            case CostDecl d:
+            {
+                if (!Vocabulary.Costs.Contains(d.Cost.Text))
+                {
+                    Report(Errors.UnknownCost(d.Cost.Span, d.Cost.Text, Vocabulary.Costs));
+                    break;
+                }
+                if (!Once("cost " + d.Cost.Text, d.Span)) break;
+                if (Constant(d.Value, _globals) is { } v)
+                {
+                    if (d.Cost.Text == "shadow-pages" && v is 0 or > 1 << 24)
+                        Report(Errors.ValueOutOfRange(d.Value.Span, "shadow-pages", v, "1..16777216"));
+                    else if (v > 1UL << 40)
+                        Report(Errors.ValueOutOfRange(d.Value.Span, "cost " + d.Cost.Text, v, "0..2^40 cycles"));
+                    else _costs.Add((d.Cost.Text, v));
+                }
+                break;
+            }
+            case ClockDecl d when Once("clock", d.Span):
+                if (d.Hertz is { } hz) m = m with { ClockHz = hz };
+                break;
+        }
+        _machine = m;
+    }
+
+    // ------------------------------------------------------------ slots
+
+    private SlotInfo? CheckSlot(SlotDecl s)
+    {
+        var id = Constant(s.Id, _globals);
+        var gpa = Constant(s.Gpa, _globals);
+        var size = Constant(s.Size, _globals);
+        var hva = Constant(s.Hva, _globals);
+        if (id is null || gpa is null || size is null || hva is null) return null;
+        var ok = true;
+        var backing = s.Backing is null ? PageSize.Size4K : Vocabulary.ParsePageSize(s.Backing.Text);
+
+        if (id > MaxSlotId) { Report(Errors.SlotIdRange(s.Id.Span, id.Value)); ok = false; }
+        if ((gpa & 0xfff) != 0) { Report(Errors.SlotNotAligned(s.Gpa.Span, "gpa", gpa.Value)); ok = false; }
+        if ((hva & 0xfff) != 0) { Report(Errors.SlotNotAligned(s.Hva.Span, "hva", hva.Value)); ok = false; }
+        if (size == 0) { Report(Errors.SlotSizeZero(s.Size.Span)); ok = false; }
+        else if ((size & 0xfff) != 0) { Report(Errors.SlotNotAligned(s.Size.Span, "size", size.Value)); ok = false; }
+        else if (size / 4096 > MaxSlotPages) { Report(Errors.SlotTooLarge(s.Size.Span, size.Value)); ok = false; }
+        if (!ok) return null;
+
+        if (gpa + size < gpa) { Report(Errors.SlotWraps(s.Size.Span, "gpa")); return null; }
+        if (hva + size < hva) { Report(Errors.SlotWraps(s.Size.Span, "hva")); return null; }
+        if (gpa + size > PhysicalLimit) { Report(Errors.SlotGpaTooWide(s.GpaClause)); ok = false; }
+        if (hva + size > HostUserLimit) { Report(Errors.SlotHvaNotUser(s.Hva.Span)); ok = false; }
+        var backingBytes = backing.Bytes();
+        if (backing != PageSize.Size4K)
+        {
+            // hugetlbfs maps whole huge pages at aligned addresses; anything else could not be backed.
+            if (hva % backingBytes != 0) { Report(Errors.SlotBackingAlignment(s.Hva.Span, "hva", hva.Value, backing.Text())); ok = false; }
+            if (size % backingBytes != 0) { Report(Errors.SlotBackingAlignment(s.Size.Span, "size", size.Value, backing.Text())); ok = false; }
+        }
+        if (!ok) return null;
+        var slot = new SlotInfo(id.Value, gpa.Value, size.Value, hva.Value, backing, s.Readonly, s.DirtyLog, s.Span);
+        _slotDecls[slot] = s;
+        return slot;
+    }
+
+    private void CheckSlotOverlaps(List<SlotInfo> slots)
+    {
+        for (var i = 0; i < slots.Count; i++)
+        {
+            for (var j = 0; j < i; j++)
+            {
+                var a = slots[j];
+                var b = slots[i];
+                if (a.Id == b.Id) Report(Errors.DuplicateSlot(_slotDecls[b].Id.Span, b.Id));
+                else if (b.Gpa < a.End && a.Gpa < b.End)
+                    Report(Errors.SlotsOverlap(_slotDecls[b].GpaClause, b.Id, b.Gpa, b.End, a.Id, a.Gpa, a.End));
+            }
+        }
+    }
+
+    private readonly Dictionary<SlotInfo, SlotDecl> _slotDecls = new();
+
+    // ------------------------------------------------------------ processes and mappings
+
+    private ProcessInfo CheckProcess(ProcessDecl p)
+    {
+        var mappings = new List<MappingInfo>();
+        foreach (var stmt in p.Mappings)
+        {
+            switch (stmt)
+            {
+                case UnmapStmt u: Report(Errors.RunOnlyStatement(u.Span, "unmap")); break;
+                case ProtectStmt pr: Report(Errors.RunOnlyStatement(pr.Span, "protect")); break;
+                case MapStmt or DemandStmt:
+                    if (CheckMapping(stmt, _globals) is { } info)
+                    {
+                        if (info.Kind == MappingKind.DemandAll && mappings.Any(m => m.Kind == MappingKind.DemandAll))
+                            Report(Errors.DemandAllTwice(stmt.Span, p.Name.Text));
+                        else if (info.Kind != MappingKind.DemandAll &&
+                                 mappings.FirstOrDefault(m => m.Kind != MappingKind.DemandAll && m.Gva < info.Gva + info.Size && info.Gva < m.Gva + m.Size) is { } other)
+                            Report(Errors.MappingsOverlap(stmt.Span, p.Name.Text, info.Gva, info.Gva + info.Size, other.Gva, other.Gva + other.Size));
+                        mappings.Add(info);
+                    }
+                    break;
+            }
+        }
+        return new ProcessInfo(p.Name.Text, [.. mappings], p.Span);
+    }
+
+    /// <summary>Checks a map or demand line; returns null when it is not constant or has an error.</summary>
+    private MappingInfo? CheckMapping(Stmt stmt, Scope scope)
+    {
+        switch (stmt)
+        {
+            case MapStmt m:
+            {
+                var page = m.Page is null ? PageSize.Size4K : Vocabulary.ParsePageSize(m.Page.Text);
+                var gva = Constant(m.Gva, scope);
+                var size = m.Size is null ? page.Bytes() : Constant(m.Size, scope);
+                var gpa = Constant(m.Gpa, scope);
+                if (gva is null || size is null || gpa is null) return null;
+                if (!CheckRegion(m.Gva.Span, m.Size?.Span ?? m.Gva.Span, gva.Value, size.Value, page)) return null;
+                var ok = true;
+                if (gpa % page.Bytes() != 0) { Report(Errors.HugeGpaNotAligned(m.Gpa.Span, gpa.Value, page.Text())); ok = false; }
+                if (gpa.Value + size.Value < gpa.Value || gpa.Value + size.Value > PhysicalLimit) { Report(Errors.GpaTooWide(m.Gpa.Span, gpa.Value)); ok = false; }
+                if (!ok) return null;
+                _mapTargets.Add((gpa.Value, gpa.Value + size.Value));
+                return new MappingInfo(MappingKind.Map, gva.Value, size.Value, page, gpa.Value, m.Perms, m.Span);
+            }
+            case DemandStmt { Gva: null } d:
+                return new MappingInfo(MappingKind.DemandAll, 0, 0, PageSize.Size4K, 0, d.Perms, d.Span);
+            case DemandStmt d:
+            {
+                var page = d.Page is null ? PageSize.Size4K : Vocabulary.ParsePageSize(d.Page.Text);
+                var gva = Constant(d.Gva!, scope);
+                var size = Constant(d.Size!, scope);
+                if (gva is null || size is null) return null;
+                if (!CheckRegion(d.Gva!.Span, d.Size!.Span, gva.Value, size.Value, page)) return null;
+                return new MappingInfo(MappingKind.Demand, gva.Value, size.Value, page, 0, d.Perms, d.Span);
+            }
+            default:
+                return null;
+        }
+    }
+
+    private bool CheckRegion(TextSpan gvaSpan, TextSpan sizeSpan, ulong gva, ulong size, PageSize page)
+    {
+        var ok = true;
+        if (gva % page.Bytes() != 0) { Report(Errors.HugeGvaNotAligned(gvaSpan, gva, page.Text())); ok = false; }
+        if (size == 0 || size % page.Bytes() != 0) { Report(Errors.MappingSize(sizeSpan, size, page.Text())); ok = false; }
+        if (!ok) return false;
+        if (gva + size < gva) { Report(Errors.NonCanonical(gvaSpan, gva, VirtualBits)); return false; }
+        return CheckCanonicalRange(gvaSpan, gva, gva + size - 1);
+    }
+
+    private int VirtualBits => _guestLevels == 5 ? 57 : 48;
+
+    private bool CheckCanonicalRange(TextSpan span, ulong first, ulong last)
+    {
+        foreach (var address in new[] { first, last })
+        {
+            if (Canonical.IsCanonical(address, VirtualBits)) continue;
+            if (_guestLevels == 4 && Canonical.IsCanonical(address, 57)) Report(Errors.NeedsFiveLevel(span, address));
+            else Report(Errors.NonCanonical(span, address, VirtualBits));
+            return false;
+        }
+        // Both ends canonical but in different halves: the range crosses the non-canonical hole.
+        if ((first >> 63) != (last >> 63)) { Report(Errors.NonCanonical(span, last, VirtualBits)); return false; }
+        return true;
+    }
+
+    // ------------------------------------------------------------ run blocks
+
+    private void CheckLet(LetStmt let, Scope scope)
+    {
+        var value = Evaluate(let.Value, scope);
+        // No shadowing: a name means one thing wherever it is visible.
+        if (scope.Lookup(let.Name.Text, out _)) Report(Errors.DuplicateName(let.Name.Span, let.Name.Text));
+        scope.Define(let.Name.Text, value.IsConstant ? value.Number : null);
+    }
+
+    private void CheckBody(ImmutableArray<Stmt> body, Scope scope)
+    {
+        foreach (var stmt in body)
+        {
+            switch (stmt)
+            {
+                case LetStmt l:
+                    CheckLet(l, scope);
+                    continue;
+                case RepeatStmt r:
+                {
+                    Evaluate(r.Count, scope);
+                    var inner = new Scope(scope);
+                    if (r.Variable is { } v)
+                    {
+                        if (scope.Lookup(v.Text, out _)) Report(Errors.DuplicateName(v.Span, v.Text));
+                        inner.Define(v.Text, null);
+                    }
+                    CheckBody(r.Body, inner);
+                    continue;
+                }
+                case SwitchStmt s:
+                    if (!_processNames.Contains(s.Process.Text)) Report(Errors.UnknownProcess(s.Process.Span, s.Process.Text));
+                    continue;
+                case ExpectStmt e:
+                    if (!Vocabulary.IsCounter(e.Counter.Text)) Report(Errors.UnknownCounter(e.Counter.Span, e.Counter.Text));
+                    Evaluate(e.Value, scope);
+                    continue;
+                case ReplayStmt r:
+                    if (r.Format is { } f && f.Text != "lackey") Report(Errors.UnknownReplayFormat(f.Span, f.Text));
+                    continue;
+                case MapStmt or DemandStmt:
+                    foreach (var e in SyntaxWalker.Expressions(stmt)) Evaluate(e, scope);
+                    if (!_diagnostics.Any(d => stmt.Span.Contains(d.Span)) && SyntaxWalker.Expressions(stmt).All(e => Evaluate(e, scope, report: false).IsConstant))
+                        CheckMapping(stmt, scope);
+                    continue;
+                case UnmapStmt or ProtectStmt:
+                {
+                    var (gvaExpr, sizeExpr) = stmt is UnmapStmt u ? (u.Gva, u.Size) : (((ProtectStmt)stmt).Gva, ((ProtectStmt)stmt).Size);
+                    var gva = Evaluate(gvaExpr, scope);
+                    var size = sizeExpr is null ? new Value(4096, true) : Evaluate(sizeExpr, scope);
+                    if (gva.IsConstant && gva.Number % 4096 != 0) Report(Errors.MisalignedAddress(gvaExpr.Span, "address", gva.Number));
+                    if (size.IsConstant && (size.Number == 0 || size.Number % 4096 != 0)) Report(Errors.MappingSize(sizeExpr!.Span, size.Number, "4K"));
+                    continue;
+                }
+                case SweepStmt s:
+                {
+                    Evaluate(s.From, scope);
+                    NonZero(s.Size, scope, "sweep size");
+                    NonZero(s.Stride, scope, "sweep stride");
+                    if (s.Times is not null) Evaluate(s.Times, scope);
+                    continue;
+                }
+                case RandomStmt r:
+                {
+                    Evaluate(r.Count, scope);
+                    Evaluate(r.From, scope);
+                    var size = NonZero(r.Size, scope, "random size");
+                    var align = r.Align is null ? new Value(8, true) : NonZero(r.Align, scope, "random align");
+                    if (r.Seed is not null) Evaluate(r.Seed, scope);
+                    if (size.IsConstant && align.IsConstant && align.Number != 0 && size.Number != 0 && size.Number / align.Number == 0)
+                        Report(Errors.ValueOutOfRange(r.Size.Span, "random size", size.Number, "at least the alignment"));
+                    continue;
+                }
+                default:
+                    foreach (var e in SyntaxWalker.Expressions(stmt)) Evaluate(e, scope);
+                    continue;
+            }
+        }
+    }
+
+    private Value NonZero(Expr expr, Scope scope, string what)
+    {
+        var v = Evaluate(expr, scope);
+        if (v.IsConstant && v.Number == 0) Report(Errors.ZeroNotAllowed(expr.Span, what));
+        return v;
+    }
+
+    // ------------------------------------------------------------ expressions
+
+    /// <summary>A value known at check time, or not (it depends on a loop variable, or had an error).</summary>
+    private readonly record struct Value(ulong Number, bool IsConstant);
+
+    private ulong? Constant(Expr expr, Scope scope)
+    {
+        var v = Evaluate(expr, scope);
+        return v.IsConstant ? v.Number : null;
+    }
+
+    private Value Evaluate(Expr expr, Scope scope, bool report = true)
+    {
+        switch (expr)
+        {
+            case NumberExpr n:
+                return n.Value is { } v ? new Value(v, true) : default;
+            case NameExpr n:
+                if (!scope.Lookup(n.Name, out var value))
+                {
+                    if (report) Report(Errors.UnknownName(n.Span, n.Name));
+                    return default;
+                }
+                return value is { } c ? new Value(c, true) : default;
+            case UnaryExpr u:
+            {
+                var operand = Evaluate(u.Operand, scope, report);
+                return operand.IsConstant ? new Value(~operand.Number, true) : default;
+            }
+            case BinaryExpr b:
+            {
+                var left = Evaluate(b.Left, scope, report);
+                var right = Evaluate(b.Right, scope, report);
+                if (!left.IsConstant || !right.IsConstant) return default;
+                var error = Arithmetic.Apply(b.Op, left.Number, right.Number, out var result);
+                if (error == ArithmeticError.None) return new Value(result, true);
+                if (report) Report(ArithmeticDiagnostic(error, b, left.Number, right.Number));
+                return default;
+            }
+            default:
+                return default;
+        }
+    }
+
+    /// <summary>The diagnostic for an arithmetic error, shared with the interpreter's run-time errors.</summary>
+    public static Diagnostic ArithmeticDiagnostic(ArithmeticError error, BinaryExpr b, ulong left, ulong right) => error switch
+    {
+        ArithmeticError.DivideByZero => Errors.DivideByZero(b.Span),
+        ArithmeticError.BelowZero => Errors.BelowZero(b.Span),
+        ArithmeticError.ShiftRange => Errors.ShiftRange(b.Right.Span, right),
+        _ => Errors.Overflow(b.Span, $"{Errors.Hex(left)} {OpSymbol(b.Op)} {Errors.Hex(right)}"),
+    };
+
+    private static string OpSymbol(BinaryOp op) => op switch
+    {
+        BinaryOp.Add => "+", BinaryOp.Mul => "*", BinaryOp.Shl => "<<", BinaryOp.Sub => "-", _ => op.ToString(),
+    };
+
+    /// <summary>Names in scope: let constants (with their value when known) and loop variables (value unknown).</summary>
+    private sealed class Scope(Scope? parent)
+    {
+        private readonly Dictionary<string, ulong?> _names = new(StringComparer.Ordinal);
+
+        public void Define(string name, ulong? value) => _names[name] = value;
+
+        public bool Lookup(string name, out ulong? value)
+        {
+            for (var s = this; s is not null; s = s.Parent)
+                if (s._names.TryGetValue(name, out value)) return true;
+            value = null;
+            return false;
+        }
+
+        private Scope? Parent => parent;
+    }
+}

@@ -1,0 +1,45 @@
+using System.Text;
+using MemScript.Language.Syntax;
+
+namespace MemScript.Language.Diagnostics;
+
+/// <summary>Prints diagnostics as <c>file:line:col: error MSxxxx: message</c>, the source line and a caret under the span.</summary>
+public static class DiagnosticFormatter
+{
+    public static string Format(SourceText source, Diagnostic diagnostic)
+    {
+        var (line, column) = source.GetLineColumn(diagnostic.Span.Start);
+        var severity = diagnostic.Severity == Severity.Error ? "error" : "warning";
+        var sb = new StringBuilder();
+        sb.Append(source.Path).Append(':').Append(line).Append(':').Append(column).Append(": ")
+          .Append(severity).Append(' ').Append(diagnostic.Code).Append(": ").Append(diagnostic.Message).Append('\n');
+
+        var text = source.GetLine(line);
+        var lineStart = diagnostic.Span.Start - (column - 1);
+        // The caret line repeats the source line's tabs so the caret stays under the token in any tab width.
+        var shown = Printable(text);
+        sb.Append("    ").Append(shown).Append('\n');
+        var pad = new StringBuilder();
+        for (var i = 0; i < column - 1 && i < text.Length; i++) pad.Append(text[i] == '\t' ? '\t' : ' ');
+        var spanEndOnLine = Math.Min(diagnostic.Span.End, lineStart + text.Length);
+        var width = Math.Max(1, spanEndOnLine - diagnostic.Span.Start);
+        sb.Append("    ").Append(pad).Append('^').Append(new string('~', width - 1)).Append('\n');
+        return sb.ToString();
+    }
+
+    public static string FormatAll(SourceText source, IEnumerable<Diagnostic> diagnostics)
+    {
+        var sb = new StringBuilder();
+        foreach (var d in diagnostics) sb.Append(Format(source, d));
+        return sb.ToString();
+    }
+
+    // Control characters other than tab would garble a terminal; show them as '?'.
+    private static string Printable(string line)
+    {
+        var chars = line.ToCharArray();
+        for (var i = 0; i < chars.Length; i++)
+            if (char.IsControl(chars[i]) && chars[i] != '\t') chars[i] = '?';
+        return new string(chars);
+    }
+}

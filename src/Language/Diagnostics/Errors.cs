@@ -1,0 +1,159 @@
+using System.Globalization;
+using MemScript.Language.Syntax;
+
+namespace MemScript.Language.Diagnostics;
+
+/// <summary>
+/// The one factory of diagnostics. Each kind has a stable code; docs/errors.md is generated from the
+/// test cases that exercise them, so a code never changes meaning once published.
+/// </summary>
+public static class Errors
+{
+    private static Diagnostic Error(string code, TextSpan span, string message) => new(code, Severity.Error, message, span);
+
+    public static string Hex(ulong value) => "0x" + value.ToString("x", CultureInfo.InvariantCulture);
+
+    // ---- MS00xx: syntax
+    public static Diagnostic Syntax(TextSpan span, string unexpected, IReadOnlyList<string> expected) =>
+        Error("MS0001", span, expected.Count == 0
+            ? $"unexpected {unexpected}"
+            : $"unexpected {unexpected}, expected {JoinOr(expected)}");
+
+    public static Diagnostic NestingTooDeep(TextSpan span, int limit) =>
+        Error("MS0002", span, $"nesting deeper than {limit} levels of parentheses or blocks");
+
+    public static Diagnostic BadNumber(TextSpan span, string text, string problem) =>
+        Error("MS0003", span, $"invalid integer literal '{text}': {problem}");
+
+    public static Diagnostic NumberTooLarge(TextSpan span, string text) =>
+        Error("MS0004", span, $"integer literal '{text}' does not fit in 64 bits");
+
+    public static Diagnostic BadClock(TextSpan span, string text) =>
+        Error("MS0005", span, $"invalid clock frequency '{text}': expected a number and Hz, kHz, MHz or GHz, e.g. 3GHz or 2400MHz");
+
+    // ---- MS01xx: memslots
+    public static Diagnostic SlotNotAligned(TextSpan span, string field, ulong value) =>
+        Error("MS0101", span, $"slot {field} {Hex(value)} is not 4 KiB aligned (KVM answers EINVAL)");
+
+    public static Diagnostic SlotSizeZero(TextSpan span) =>
+        Error("MS0102", span, "slot size is zero (KVM answers EINVAL)");
+
+    public static Diagnostic SlotsOverlap(TextSpan span, ulong id, ulong gpa, ulong end, ulong otherId, ulong otherGpa, ulong otherEnd) =>
+        Error("MS0103", span, $"slot {id} (gpa {Hex(gpa)}..{Hex(end - 1)}) overlaps slot {otherId} (gpa {Hex(otherGpa)}..{Hex(otherEnd - 1)})");
+
+    public static Diagnostic DuplicateSlot(TextSpan span, ulong id) =>
+        Error("MS0104", span, $"slot id {id} is declared twice");
+
+    public static Diagnostic SlotIdRange(TextSpan span, ulong id) =>
+        Error("MS0105", span, $"slot id {id} is out of range: KVM accepts 0..32763");
+
+    public static Diagnostic SlotTooLarge(TextSpan span, ulong size) =>
+        Error("MS0106", span, $"slot size {Hex(size)} exceeds KVM's limit of 2^31 - 1 pages");
+
+    public static Diagnostic SlotWraps(TextSpan span, string field) =>
+        Error("MS0107", span, $"slot {field} + size wraps past the end of the address space");
+
+    public static Diagnostic SlotBackingAlignment(TextSpan span, string field, ulong value, string backing) =>
+        Error("MS0108", span, $"slot {field} {Hex(value)} is not a multiple of its {backing} backing page");
+
+    public static Diagnostic SlotHvaNotUser(TextSpan span) =>
+        Error("MS0109", span, "slot hva range is not a host user address (it must end at or below 0x800000000000)");
+
+    public static Diagnostic SlotGpaTooWide(TextSpan span) =>
+        Error("MS0110", span, "slot gpa range goes beyond the 52-bit guest-physical address width");
+
+    // ---- MS02xx: names and processes
+    public static Diagnostic DuplicateProcess(TextSpan span, string name) =>
+        Error("MS0201", span, $"process '{name}' is declared twice");
+
+    public static Diagnostic UnknownProcess(TextSpan span, string name) =>
+        Error("MS0202", span, $"unknown process '{name}'");
+
+    public static Diagnostic UnknownName(TextSpan span, string name) =>
+        Error("MS0203", span, $"unknown name '{name}': not a let constant or loop variable in scope here");
+
+    public static Diagnostic DuplicateName(TextSpan span, string name) =>
+        Error("MS0204", span, $"name '{name}' is already defined in this scope");
+
+    public static Diagnostic RunOnlyStatement(TextSpan span, string statement) =>
+        Error("MS0205", span, $"'{statement}' is only allowed inside a run block");
+
+    public static Diagnostic NoProcesses(TextSpan span) =>
+        Error("MS0206", span, "a run block needs a process, but the file declares none");
+
+    // ---- MS03xx: mappings and addresses
+    public static Diagnostic HugeGvaNotAligned(TextSpan span, ulong gva, string page) =>
+        Error("MS0301", span, $"virtual address {Hex(gva)} is not aligned to its {page} page");
+
+    public static Diagnostic HugeGpaNotAligned(TextSpan span, ulong gpa, string page) =>
+        Error("MS0302", span, $"guest-physical address {Hex(gpa)} is not aligned to its {page} page");
+
+    public static Diagnostic MappingSize(TextSpan span, ulong size, string page) =>
+        Error("MS0303", span, size == 0 ? "mapping size is zero" : $"mapping size {Hex(size)} is not a multiple of the {page} page");
+
+    public static Diagnostic MappingsOverlap(TextSpan span, string process, ulong start, ulong end, ulong otherStart, ulong otherEnd) =>
+        Error("MS0304", span, $"in process '{process}', {Hex(start)}..{Hex(end - 1)} overlaps the mapping {Hex(otherStart)}..{Hex(otherEnd - 1)}");
+
+    public static Diagnostic NonCanonical(TextSpan span, ulong address, int bits) =>
+        Error("MS0305", span, $"address {Hex(address)} is not canonical with {bits}-bit virtual addresses");
+
+    public static Diagnostic NeedsFiveLevel(TextSpan span, ulong address) =>
+        Error("MS0306", span, $"address {Hex(address)} needs 5-level paging (add 'guest paging 5-level')");
+
+    public static Diagnostic GpaTooWide(TextSpan span, ulong gpa) =>
+        Error("MS0307", span, $"guest-physical address {Hex(gpa)} is beyond the 52-bit physical address width");
+
+    public static Diagnostic DemandAllTwice(TextSpan span, string process) =>
+        Error("MS0308", span, $"process '{process}' has 'demand all' twice");
+
+    public static Diagnostic MisalignedAddress(TextSpan span, string what, ulong value) =>
+        Error("MS0309", span, $"{what} {Hex(value)} is not 4 KiB aligned");
+
+    // ---- MS04xx: configuration
+    public static Diagnostic UnknownCost(TextSpan span, string name, IEnumerable<string> known) =>
+        Error("MS0401", span, $"unknown cost '{name}'; known costs: {string.Join(", ", known)}");
+
+    public static Diagnostic UnknownCounter(TextSpan span, string name) =>
+        Error("MS0402", span, $"unknown counter '{name}'");
+
+    public static Diagnostic TlbShape(TextSpan span, ulong entries, ulong ways) =>
+        Error("MS0403", span, $"tlb of {entries} entries cannot have {ways} ways: entries must be a non-zero multiple of ways");
+
+    public static Diagnostic DuplicateDeclaration(TextSpan span, string what) =>
+        Error("MS0404", span, $"'{what}' is declared more than once");
+
+    public static Diagnostic ValueOutOfRange(TextSpan span, string what, ulong value, string range) =>
+        Error("MS0405", span, $"{what} {value} is out of range ({range})");
+
+    public static Diagnostic UnknownReplayFormat(TextSpan span, string format) =>
+        Error("MS0406", span, $"unknown replay format '{format}'; known formats: lackey");
+
+    // ---- MS05xx: constant expressions
+    public static Diagnostic Overflow(TextSpan span, string what) =>
+        Error("MS0501", span, $"{what} does not fit in an unsigned 64-bit value");
+
+    public static Diagnostic DivideByZero(TextSpan span) =>
+        Error("MS0502", span, "division or remainder by zero");
+
+    public static Diagnostic BelowZero(TextSpan span) =>
+        Error("MS0503", span, "subtraction goes below zero");
+
+    public static Diagnostic ShiftRange(TextSpan span, ulong amount) =>
+        Error("MS0504", span, $"shift by {amount} is out of range 0..63");
+
+    public static Diagnostic ZeroNotAllowed(TextSpan span, string what) =>
+        Error("MS0505", span, $"{what} must not be zero");
+
+    // ---- MS06xx: run time (attached by the interpreter to the statement that failed)
+    public static Diagnostic RunTime(TextSpan span, string code, string message) => Error(code, span, message);
+
+    // ---- MS07xx: expectations
+    public static Diagnostic ExpectFailed(TextSpan span, string message) => Error("MS0701", span, message);
+
+    internal static string JoinOr(IReadOnlyList<string> items) => items.Count switch
+    {
+        0 => "",
+        1 => items[0],
+        _ => string.Join(", ", items.Take(items.Count - 1)) + " or " + items[^1],
+    };
+}

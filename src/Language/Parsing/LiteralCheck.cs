@@ -1,0 +1,49 @@
+using System.Collections.Immutable;
+using MemScript.Language.Diagnostics;
+using MemScript.Language.Syntax;
+
+namespace MemScript.Language.Parsing;
+
+/// <summary>
+/// After a successful parse: reports invalid literals, and expressions nested so deep (long operator
+/// chains) that recursive evaluation would be unsafe. Walks expressions with an explicit stack.
+/// </summary>
+internal static class LiteralCheck
+{
+    public static void Collect(Script script, ImmutableArray<Diagnostic>.Builder diagnostics, int maxDepth)
+    {
+        foreach (var node in SyntaxWalker.Expressions(script))
+            CheckExpression(node, diagnostics, maxDepth * 4);
+        foreach (var item in script.Items)
+            if (item is ClockDecl { Hertz: null } clock)
+                diagnostics.Add(Errors.BadClock(clock.ValueSpan, clock.Text));
+    }
+
+    private static void CheckExpression(Expr root, ImmutableArray<Diagnostic>.Builder diagnostics, int maxDepth)
+    {
+        var stack = new Stack<(Expr Expr, int Depth)>();
+        stack.Push((root, 1));
+        while (stack.Count > 0)
+        {
+            var (expr, depth) = stack.Pop();
+            if (depth > maxDepth)
+            {
+                diagnostics.Add(Errors.NestingTooDeep(expr.Span, maxDepth));
+                return;
+            }
+            switch (expr)
+            {
+                case NumberExpr { Value: null } n:
+                    diagnostics.Add(n.Problem == "overflow" ? Errors.NumberTooLarge(n.Span, n.Text) : Errors.BadNumber(n.Span, n.Text, n.Problem!));
+                    break;
+                case UnaryExpr u:
+                    stack.Push((u.Operand, depth + 1));
+                    break;
+                case BinaryExpr b:
+                    stack.Push((b.Right, depth + 1));
+                    stack.Push((b.Left, depth + 1));
+                    break;
+            }
+        }
+    }
+}

@@ -1,0 +1,469 @@
+using System.Collections.Immutable;
+using MemScript.Language.Diagnostics;
+using MemScript.Language.Syntax;
+using Pidgin;
+using Pidgin.Expression;
+using static Pidgin.Parser;
+using static Pidgin.Parser<char>;
+
+namespace MemScript.Language.Parsing;
+
+/// <summary>The result of parsing: the tree when the syntax is valid, and every diagnostic found.</summary>
+public sealed record ParseResult(Script? Script, ImmutableArray<Diagnostic> Diagnostics)
+{
+    public bool Success => Script is not null && !Diagnostics.Any(d => d.IsError);
+}
+
+/// <summary>
+/// The MemScript grammar (LANGUAGE.md) as one static Pidgin parser. Every token skips the trivia that
+/// follows it; keywords are wrapped in Try so that alternatives backtrack without consuming input.
+/// </summary>
+public static class ScriptParser
+{
+    /// <summary>Deepest nesting of parentheses, blocks or operators accepted; deeper input is a diagnostic, not a stack overflow.</summary>
+    public const int MaxNesting = 64;
+
+    /// <summary>Words that cannot be used as names.</summary>
+    public static readonly ImmutableHashSet<string> Keywords = ImmutableHashSet.Create(StringComparer.Ordinal,
+        "mmu", "guest", "host", "paging", "tlb", "ways", "pwc", "on", "off", "vpid", "pcid", "cost", "clock",
+        "slot", "gpa", "size", "hva", "backing", "readonly", "process", "let", "map", "page", "to", "demand",
+        "all", "unmap", "protect", "run", "read", "write", "exec", "as", "kernel", "sweep", "stride", "times",
+        "random", "in", "align", "seed", "repeat", "switch", "invlpg", "flush", "replay", "format", "mark",
+        "expect", "native", "software", "shadow", "ept");
+
+    // ------------------------------------------------------------ trivia and tokens
+
+    private static readonly Parser<char, Unit> Comment =
+        Char('#').Then(AnyCharExcept('\n').SkipMany());
+
+    private static readonly Parser<char, Unit> Trivia =
+        SkipWhitespaces.Then(Comment.Then(SkipWhitespaces).SkipMany());
+
+    private static bool IsIdentStart(char c) => c is >= 'a' and <= 'z' or >= 'A' and <= 'Z' or '_';
+    private static bool IsIdentChar(char c) => IsIdentStart(c) || c is >= '0' and <= '9';
+    private static bool IsWordChar(char c) => IsIdentChar(c) || c is '-' or '.';
+
+    private static readonly Parser<char, char> IdentChar = Token(IsIdentChar);
+
+    private static Parser<char, T> Tok<T>(Parser<char, T> token) => token.Before(Trivia);
+
+    private static Parser<char, (T Value, TextSpan Span)> Spanned<T>(Parser<char, T> parser) =>
+        Map((start, value, end) => (value, new TextSpan(start, end)), CurrentOffset, parser, CurrentOffset);
+
+    /// <summary>A keyword: the exact word, not followed by a name character; yields its span.</summary>
+    private static Parser<char, TextSpan> Kw(string word) =>
+        Tok(Spanned(Try(String(word).Before(Not(IdentChar)))).Select(t => t.Span)).Labelled($"'{word}'");
+
+    private static Parser<char, TextSpan> Sym(string symbol) =>
+        Tok(Spanned(Try(String(symbol))).Select(t => t.Span)).Labelled($"'{symbol}'");
+
+    /// <summary>One of several keywords, as a <see cref="Word"/> node.</summary>
+    private static Parser<char, Word> OneOfWords(string label, params string[] words) =>
+        OneOf(words.Select(w => Kw(w).Select(span => new Word(w, span)))).Labelled(label);
+
+    private static readonly Parser<char, string> IdentText =
+        Map((first, rest) => first + rest, Token(IsIdentStart), IdentChar.ManyString());
+
+    // The keyword test looks ahead without consuming, so the error points at the keyword itself.
+    private static readonly Parser<char, Name> Identifier =
+        Tok(Spanned(Lookahead(IdentText).Assert(s => !Keywords.Contains(s), "name").Then(IdentText)))
+            .Select(t => new Name(t.Value, t.Span))
+            .Labelled("name");
+
+    /// <summary>A counter or cost name: letters, digits, '_', '-' and '.' (e.g. <c>pages.guest-pt</c>, <c>vm-exit</c>).</summary>
+    private static readonly Parser<char, Name> DottedWord =
+        Tok(Spanned(Map((first, rest) => first + rest, Token(IsIdentStart), Token(IsWordChar).ManyString())))
+            .Select(t => new Name(t.Value, t.Span));
+
+    private static readonly Parser<char, Expr> Number =
+        Tok(Spanned(Map((first, rest) => first + rest, Digit, IdentChar.ManyString())))
+            .Select(t =>
+            {
+                var (value, problem, overflow) = Literals.DecodeInteger(t.Value);
+                return (Expr)new NumberExpr(t.Value, value, overflow ? "overflow" : problem, t.Span);
+            })
+            .Labelled("number");
+
+    private static readonly Parser<char, char> EscapedChar =
+        Char('\\').Then(OneOf(Char('"'), Char('\\'))).Labelled("escape \\\" or \\\\");
+
+    private static readonly Parser<char, (string Value, TextSpan Span)> StringLiteral =
+        Tok(Spanned(AnyCharExcept('"', '\\', '\n', '\r').Or(EscapedChar).ManyString()
+                .Between(Char('"').Labelled("string"), Char('"').Labelled("closing '\"'"))));
+
+    // ------------------------------------------------------------ expressions
+
+    private static Parser<char, Func<Expr, Expr, Expr>> Binary(string symbol, BinaryOp op) =>
+        Sym(symbol).Select<Func<Expr, Expr, Expr>>(_ => (l, r) => new BinaryExpr(op, l, r, TextSpan.Between(l.Span, r.Span)));
+
+    private static readonly Parser<char, Func<Expr, Expr>> Complement =
+        Sym("~").Select<Func<Expr, Expr>>(span => e => new UnaryExpr(UnaryOp.Not, e, TextSpan.Between(span, e.Span)));
+
+    private static Parser<char, T> Parenthesised<T>(Parser<char, T> parser) => parser.Between(Sym("("), Sym(")"));
+
+    private static readonly Parser<char, Expr> Expression = ExpressionParser.Build<char, Expr>(
+        expr => OneOf(
+            Number,
+            Identifier.Select(n => (Expr)new NameExpr(n.Text, n.Span)),
+            Parenthesised(expr)).Labelled("expression"),
+        [
+            Operator.PrefixChainable(Complement),
+            Operator.InfixL(Binary("*", BinaryOp.Mul).Or(Binary("/", BinaryOp.Div)).Or(Binary("%", BinaryOp.Mod))),
+            Operator.InfixL(Binary("+", BinaryOp.Add).Or(Binary("-", BinaryOp.Sub))),
+            Operator.InfixL(Binary("<<", BinaryOp.Shl).Or(Binary(">>", BinaryOp.Shr))),
+            Operator.InfixL(Binary("&", BinaryOp.And)),
+            Operator.InfixL(Binary("^", BinaryOp.Xor)),
+            Operator.InfixL(Binary("|", BinaryOp.Or)),
+        ]);
+
+    private static Parser<char, Expr?> OptionalClause(string keyword) =>
+        Kw(keyword).Then(Expression).Optional().Select(m => m.HasValue ? m.Value : null);
+
+    // ------------------------------------------------------------ shared pieces
+
+    private static readonly Parser<char, Word> PageSizeWord = OneOfWords("page size (4K, 2M or 1G)", "4K", "2M", "1G");
+
+    private static readonly Parser<char, Word> ModeWord = OneOfWords("mode (native, software, shadow or ept)", "native", "software", "shadow", "ept");
+
+    private static readonly Parser<char, (AccessKind Kind, TextSpan Span)> AccessWord =
+        OneOf(
+            Kw("read").Select(s => (AccessKind.Read, s)),
+            Kw("write").Select(s => (AccessKind.Write, s)),
+            Kw("exec").Select(s => (AccessKind.Exec, s))).Labelled("access kind (read, write or exec)");
+
+    private static readonly Parser<char, (Perms Perms, TextSpan Span)> PermsParser =
+        from letters in OneOfWords("permissions (r, rw, rx or rwx)", "rwx", "rw", "rx", "r")
+        from kernel in Kw("kernel").Optional()
+        select (new Perms(letters.Text.Contains('w'), letters.Text.Contains('x'), kernel.HasValue),
+                kernel.HasValue ? TextSpan.Between(letters.Span, kernel.Value) : letters.Span);
+
+    private static readonly Parser<char, TextSpan?> AsKernel =
+        Kw("as").Then(Kw("kernel")).Optional().Select(m => m.HasValue ? m.Value : (TextSpan?)null);
+
+    private static TextSpan SpanOf(TextSpan first, params TextSpan?[] rest)
+    {
+        var end = first.End;
+        foreach (var s in rest) if (s is { } span && span.End > end) end = span.End;
+        return new TextSpan(first.Start, end);
+    }
+
+    // ------------------------------------------------------------ mappings (process blocks and run blocks)
+
+    private static readonly Parser<char, Stmt> MapMapping =
+        from kw in Kw("map")
+        from gva in Expression
+        from size in OptionalClause("size")
+        from page in Kw("page").Then(PageSizeWord).Optional()
+        from to in Kw("to")
+        from gpa in Expression
+        from perms in PermsParser
+        select (Stmt)new MapStmt(gva, size, page.HasValue ? page.Value : null, gpa, perms.Perms, SpanOf(kw, perms.Span));
+
+    private static readonly Parser<char, Stmt> DemandMapping =
+        from kw in Kw("demand")
+        from stmt in
+            Kw("all").Then(PermsParser).Select(p => (Stmt)new DemandStmt(null, null, null, p.Perms, SpanOf(kw, p.Span)))
+            .Or(from gva in Expression
+                from size in Kw("size").Then(Expression)
+                from page in Kw("page").Then(PageSizeWord).Optional()
+                from perms in PermsParser
+                select (Stmt)new DemandStmt(gva, size, page.HasValue ? page.Value : null, perms.Perms, SpanOf(kw, perms.Span)))
+        select stmt;
+
+    private static readonly Parser<char, Stmt> UnmapMapping =
+        from kw in Kw("unmap")
+        from gva in Expression
+        from size in OptionalClause("size")
+        select (Stmt)new UnmapStmt(gva, size, SpanOf(kw, gva.Span, size?.Span));
+
+    private static readonly Parser<char, Stmt> ProtectMapping =
+        from kw in Kw("protect")
+        from gva in Expression
+        from size in OptionalClause("size")
+        from perms in PermsParser
+        select (Stmt)new ProtectStmt(gva, size, perms.Perms, SpanOf(kw, perms.Span));
+
+    /// <summary>
+    /// Checks, without consuming input, that one of the keywords starts here, and labels the failure.
+    /// Pidgin's Labelled replaces the expected set even after input was consumed, so only this
+    /// zero-width dispatch is labelled and errors inside a statement still name what was expected there.
+    /// </summary>
+    private static Parser<char, T> Dispatch<T>(string label, string[] keywords, Parser<char, T> body) =>
+        Lookahead(OneOf(keywords.Select(Kw))).Labelled(label).Then(body);
+
+    private static readonly Parser<char, Stmt> Mapping =
+        Dispatch("mapping (map or demand)", ["map", "demand", "unmap", "protect"],
+            OneOf(MapMapping, DemandMapping, UnmapMapping, ProtectMapping));
+
+    // ------------------------------------------------------------ statements
+
+    private static readonly Parser<char, LetStmt> Let =
+        from kw in Kw("let")
+        from name in Identifier
+        from eq in Sym("=")
+        from value in Expression
+        select new LetStmt(name, value, SpanOf(kw, value.Span));
+
+    private static readonly Parser<char, Stmt> Access =
+        from kind in AccessWord
+        from address in Expression
+        from kernel in AsKernel
+        select (Stmt)new AccessStmt(kind.Kind, address, kernel.HasValue, SpanOf(kind.Span, address.Span, kernel));
+
+    private static readonly Parser<char, Stmt> Sweep =
+        from kw in Kw("sweep")
+        from kind in AccessWord
+        from start in Expression
+        from size in Kw("size").Then(Expression)
+        from stride in Kw("stride").Then(Expression)
+        from times in OptionalClause("times")
+        from kernel in AsKernel
+        select (Stmt)new SweepStmt(kind.Kind, start, size, stride, times, kernel.HasValue, SpanOf(kw, stride.Span, times?.Span, kernel));
+
+    private static readonly Parser<char, Stmt> RandomAccesses =
+        from kw in Kw("random")
+        from kind in AccessWord
+        from count in Expression
+        from start in Kw("in").Then(Expression)
+        from size in Kw("size").Then(Expression)
+        from align in OptionalClause("align")
+        from seed in OptionalClause("seed")
+        from kernel in AsKernel
+        select (Stmt)new RandomStmt(kind.Kind, count, start, size, align, seed, kernel.HasValue, SpanOf(kw, size.Span, align?.Span, seed?.Span, kernel));
+
+    private static readonly Parser<char, (ImmutableArray<Stmt> Body, TextSpan Close)> Block =
+        from open in Sym("{")
+        from body in Rec(() => Statement!).Many()
+        from close in Sym("}").Labelled("statement or '}'")
+        select (body.ToImmutableArray(), close);
+
+    private static readonly Parser<char, Stmt> Repeat =
+        from kw in Kw("repeat")
+        from count in Expression
+        from variable in Kw("as").Then(Identifier).Optional()
+        from block in Block
+        select (Stmt)new RepeatStmt(count, variable.HasValue ? variable.Value : null, block.Body, SpanOf(kw, block.Close));
+
+    private static readonly Parser<char, Stmt> Switch =
+        from kw in Kw("switch")
+        from name in Identifier
+        select (Stmt)new SwitchStmt(name, SpanOf(kw, name.Span));
+
+    private static readonly Parser<char, Stmt> Invlpg =
+        from kw in Kw("invlpg")
+        from address in Expression
+        select (Stmt)new InvlpgStmt(address, SpanOf(kw, address.Span));
+
+    private static readonly Parser<char, Stmt> FlushTlb =
+        from kw in Kw("flush")
+        from tlb in Kw("tlb")
+        select (Stmt)new FlushTlbStmt(SpanOf(kw, tlb));
+
+    private static readonly Parser<char, Stmt> Replay =
+        from kw in Kw("replay")
+        from path in StringLiteral
+        from format in Kw("format").Then(DottedWord).Optional()
+        select (Stmt)new ReplayStmt(path.Value, path.Span,
+            format.HasValue ? new Word(format.Value.Text, format.Value.Span) : null,
+            SpanOf(kw, path.Span, format.HasValue ? format.Value.Span : null));
+
+    private static readonly Parser<char, Stmt> Mark =
+        from kw in Kw("mark")
+        from label in StringLiteral
+        select (Stmt)new MarkStmt(label.Value, SpanOf(kw, label.Span));
+
+    private static readonly Parser<char, CompareOp> Comparison =
+        OneOf(
+            Sym("==").ThenReturn(CompareOp.Eq),
+            Sym("!=").ThenReturn(CompareOp.Ne),
+            Sym("<=").ThenReturn(CompareOp.Le),
+            Sym(">=").ThenReturn(CompareOp.Ge),
+            Sym("<").ThenReturn(CompareOp.Lt),
+            Sym(">").ThenReturn(CompareOp.Gt)).Labelled("comparison (==, !=, <, <=, > or >=)");
+
+    private static readonly Parser<char, Stmt> Expect =
+        from kw in Kw("expect")
+        from counter in DottedWord.Labelled("counter")
+        from op in Comparison
+        from value in Expression
+        from modes in Kw("in").Then(ModeWord.AtLeastOnce()).Optional()
+        select (Stmt)new ExpectStmt(counter, op, value,
+            modes.HasValue ? modes.Value.ToImmutableArray() : [],
+            SpanOf(kw, value.Span, modes.HasValue ? modes.Value.Last().Span : null));
+
+    private static readonly Parser<char, Stmt> Statement =
+        Dispatch("statement",
+            ["read", "write", "exec", "sweep", "random", "repeat", "switch", "invlpg", "flush", "map", "demand",
+             "unmap", "protect", "replay", "mark", "expect", "let"],
+            OneOf(
+                Access, Sweep, RandomAccesses, Repeat, Switch, Invlpg, FlushTlb, Mapping,
+                Replay, Mark, Expect, Let.Select(l => (Stmt)l)));
+
+    // ------------------------------------------------------------ top-level items
+
+    private static readonly Parser<char, Item> Mmu =
+        from kw in Kw("mmu")
+        from mode in ModeWord
+        select (Item)new MmuDecl(mode, SpanOf(kw, mode.Span));
+
+    private static readonly Parser<char, Item> Paging =
+        from who in Kw("guest").Select(s => (Guest: true, Span: s)).Or(Kw("host").Select(s => (Guest: false, Span: s)))
+        from kw in Kw("paging")
+        from levels in OneOfWords("paging depth (4-level or 5-level)", "4-level", "5-level")
+        select (Item)new PagingDecl(who.Guest, levels, SpanOf(who.Span, levels.Span));
+
+    private static readonly Parser<char, Item> Tlb =
+        from kw in Kw("tlb")
+        from entries in Expression
+        from ways in OptionalClause("ways")
+        select (Item)new TlbDecl(entries, ways, SpanOf(kw, entries.Span, ways?.Span));
+
+    private static readonly Parser<char, Item> Pwc =
+        from kw in Kw("pwc")
+        from item in
+            Kw("on").Then(Expression.Optional(), (onSpan, n) => (Item)new PwcDecl(true, n.HasValue ? n.Value : null, SpanOf(kw, onSpan, n.HasValue ? n.Value.Span : null)))
+            .Or(Kw("off").Select(off => (Item)new PwcDecl(false, null, SpanOf(kw, off))))
+        select item;
+
+    private static readonly Parser<char, Item> Tagging =
+        from feature in OneOfWords("'vpid' or 'pcid'", "vpid", "pcid")
+        from onOff in Kw("on").Select(s => (true, s)).Or(Kw("off").Select(s => (false, s)))
+        select (Item)new TaggingDecl(feature, onOff.Item1, SpanOf(feature.Span, onOff.s));
+
+    private static readonly Parser<char, Item> Cost =
+        from kw in Kw("cost")
+        from name in DottedWord.Labelled("cost name")
+        from value in Expression
+        select (Item)new CostDecl(name, value, SpanOf(kw, value.Span));
+
+    private static readonly Parser<char, Item> Clock =
+        from kw in Kw("clock")
+        from freq in Tok(Spanned(Map((first, rest) => first + rest, Digit, Token(c => IsIdentChar(c) || c == '.').ManyString())))
+            .Labelled("frequency (e.g. 3GHz)")
+        select (Item)new ClockDecl(freq.Value, Literals.DecodeFrequency(freq.Value), freq.Span, SpanOf(kw, freq.Span));
+
+    private enum SlotFlag { Backing, Readonly, DirtyLog }
+
+    private static readonly Parser<char, (SlotFlag Flag, Word? Page, TextSpan Span)> SlotOption =
+        OneOf(
+            Kw("backing").Then(PageSizeWord, (kw, page) => (SlotFlag.Backing, (Word?)page, SpanOf(kw, page.Span))),
+            Kw("readonly").Select(s => (SlotFlag.Readonly, (Word?)null, s)),
+            Kw("dirty-log").Select(s => (SlotFlag.DirtyLog, (Word?)null, s)));
+
+    private static readonly Parser<char, Item> Slot =
+        from kw in Kw("slot")
+        from id in Expression
+        from gpaKw in Kw("gpa")
+        from gpa in Expression
+        from size in Kw("size").Then(Expression)
+        from hva in Kw("hva").Then(Expression)
+        from options in SlotOption.Many()
+        let list = options.ToList()
+        select (Item)new SlotDecl(id, gpa, TextSpan.Between(gpaKw, gpa.Span), size, hva,
+            list.LastOrDefault(o => o.Flag == SlotFlag.Backing).Page,
+            list.Any(o => o.Flag == SlotFlag.Readonly),
+            list.Any(o => o.Flag == SlotFlag.DirtyLog),
+            SpanOf(kw, hva.Span, list.Count > 0 ? list[^1].Span : null));
+
+    private static readonly Parser<char, Item> Process =
+        from kw in Kw("process")
+        from name in Identifier
+        from open in Sym("{")
+        from mappings in Mapping.Many()
+        from close in Sym("}").Labelled("mapping (map or demand) or '}'")
+        select (Item)new ProcessDecl(name, mappings.ToImmutableArray(), SpanOf(kw, close));
+
+    private static readonly Parser<char, Item> Run =
+        from kw in Kw("run")
+        from name in Identifier
+        from block in Block
+        select (Item)new RunBlock(name, block.Body, SpanOf(kw, block.Close));
+
+    private static readonly Parser<char, Item> TopItem =
+        Dispatch("declaration or run block",
+            ["mmu", "guest", "host", "tlb", "pwc", "vpid", "pcid", "cost", "clock", "slot", "process", "let", "run"],
+            OneOf(Mmu, Paging, Tlb, Pwc, Tagging, Cost, Clock, Slot, Process, Let.Select(l => (Item)new LetItem(l)), Run));
+
+    private static readonly Parser<char, Script> ScriptRule =
+        from start in Trivia.Then(CurrentOffset)
+        from items in TopItem.Many()
+        from end in CurrentOffset
+        from eof in End.Labelled("declaration, run block or end of file")
+        select new Script(items.ToImmutableArray(), new TextSpan(0, end));
+
+    // ------------------------------------------------------------ entry point
+
+    /// <summary>Parses a whole file. Never throws: every problem is returned as a diagnostic.</summary>
+    public static ParseResult Parse(string text)
+    {
+        var nesting = NestingCheck.Check(text, MaxNesting);
+        if (nesting is not null) return new ParseResult(null, [nesting]);
+
+        Result<char, Script> result;
+        try
+        {
+            result = ScriptRule.Parse(text);
+        }
+        catch (InsufficientExecutionStackException)
+        {
+            return new ParseResult(null, [Errors.NestingTooDeep(new TextSpan(0, Math.Min(1, text.Length)), MaxNesting)]);
+        }
+
+        if (!result.Success) return new ParseResult(null, [ToDiagnostic(text, result.Error!)]);
+
+        var script = result.Value;
+        var diagnostics = ImmutableArray.CreateBuilder<Diagnostic>();
+        LiteralCheck.Collect(script, diagnostics, MaxNesting);
+        return new ParseResult(script, diagnostics.ToImmutable());
+    }
+
+    /// <summary>Turns Pidgin's error into "unexpected X, expected A, B or C" at the offending token.</summary>
+    private static Diagnostic ToDiagnostic(string text, ParseError<char> error)
+    {
+        var offset = Math.Clamp(error.ErrorOffset, 0, text.Length);
+        // A failed multi-character symbol (say '=' where '==' was wanted) reports the blank after it;
+        // point at the token the reader would blame instead.
+        if (offset < text.Length && text[offset] is ' ' or '\t' && offset > 0 && !char.IsWhiteSpace(text[offset - 1]))
+        {
+            var wordy = IsWordChar(text[offset - 1]);
+            while (offset > 0 && !char.IsWhiteSpace(text[offset - 1]) && IsWordChar(text[offset - 1]) == wordy) offset--;
+        }
+        string unexpected;
+        TextSpan span;
+        if (error.EOF || offset >= text.Length)
+        {
+            unexpected = "end of file";
+            span = new TextSpan(text.Length, text.Length);
+        }
+        else
+        {
+            var end = offset;
+            if (IsWordChar(text[end]))
+                while (end < text.Length && IsWordChar(text[end])) end++;
+            else if (text[end] == '\n' || text[end] == '\r')
+                end++;
+            else
+                end++;
+            span = new TextSpan(offset, end);
+            var token = text[offset..end];
+            unexpected = token switch
+            {
+                "\n" or "\r" => "end of line",
+                _ when char.IsControl(token[0]) || char.IsSurrogate(token[0]) || token[0] > '\u007e' => $"character U+{(int)token[0]:X4}",
+                _ => $"'{token}'",
+            };
+        }
+
+        var expected = new List<string>();
+        foreach (var e in error.Expected)
+        {
+            var label = e.IsEof ? "end of file" : e.Label ?? (e.Tokens.IsDefault ? null : $"'{new string(e.Tokens.AsSpan())}'");
+            if (label is not null && !expected.Contains(label)) expected.Add(label);
+        }
+        if (expected.Contains("name") && Keywords.Contains(text[span.Start..span.End]))
+            unexpected += " (a keyword, which cannot be used as a name)";
+        if (expected.Count == 0 && error.Message is { } message)
+            return Errors.Syntax(span, unexpected + " (" + message + ")", expected);
+        return Errors.Syntax(span, unexpected, expected);
+    }
+}
