@@ -1,0 +1,43 @@
+using System.Collections.Immutable;
+using MemScript.Engine.Accounting;
+using MemScript.Engine.Tracing;
+using MemScript.Language.Diagnostics;
+using MemScript.Language.Syntax;
+
+namespace MemScript.Engine.Interpreter;
+
+/// <summary>The counters at a <c>mark</c>, with where it stands.</summary>
+public sealed record MarkRecord(string Label, CounterSet Counters, TextSpan Span);
+
+/// <summary>One evaluated <c>expect</c>.</summary>
+public sealed record ExpectRecord(string Counter, CompareOp Op, ulong Expected, long Actual, bool Passed, TextSpan Span);
+
+/// <summary>Everything one run of a scenario in one mode produced.</summary>
+public sealed record RunResult(
+    MmuMode Mode,
+    MachineOptions Options,
+    CounterSet Counters,
+    ImmutableArray<MarkRecord> Marks,
+    ImmutableArray<ExpectRecord> Expects,
+    Diagnostic? Error,
+    bool Interrupted,
+    IReadOnlyList<TraceEvent> Trace,
+    long TraceDropped)
+{
+    public bool ExpectsPassed => Expects.All(e => e.Passed);
+    public bool Success => Error is null && !Interrupted && ExpectsPassed;
+}
+
+/// <summary>How to run: the mode, tracing, limits, cancellation and progress.</summary>
+public sealed record RunOptions
+{
+    public MmuMode? Mode { get; init; }
+    public bool Trace { get; init; }
+    public int TraceLimit { get; init; } = int.MaxValue;
+    public long MaxAccesses { get; init; }
+    public string BaseDirectory { get; init; } = ".";
+    public CancellationToken Cancel { get; init; }
+
+    /// <summary>Called now and then with the number of accesses done (from the running thread).</summary>
+    public Action<long>? Progress { get; init; }
+}

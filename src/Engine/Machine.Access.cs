@@ -1,0 +1,309 @@
+using System.Runtime.CompilerServices;
+using MemScript.Engine.Accounting;
+using MemScript.Engine.Memory;
+using MemScript.Engine.Tracing;
+using MemScript.Engine.Translation;
+using MemScript.Language;
+using MemScript.Language.Syntax;
+
+namespace MemScript.Engine;
+
+// One access (SEMANTICS.md section 2) and the TLB fill of each mode (sections 3 to 6).
+public sealed partial class Machine
+{
+    private const int MaxRetries = 16;
+
+    /// <summary>One guest memory access at a guest-virtual address.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Access(ulong gva, AccessKind kind, bool kernel = false)
+    {
+        if (_options.MaxAccesses > 0 && Counters.Accesses >= _options.MaxAccesses) throw EngineException.AccessLimit(_options.MaxAccesses);
+        Counters.Accesses++;
+        Charge(CostKind.Access);
+        if (_tlb.Lookup(gva, _currentTag, out var perms) && Allows(perms, kind, kernel))
+        {
+            Counters.TlbHits++;
+            return;
+        }
+        AccessSlow(gva, kind, kernel);
+    }
+
+    private void AccessSlow(ulong gva, AccessKind kind, bool kernel)
+    {
+        if (!IsCanonical(gva))
+        {
+            // Never cached, so the TLB lookup above missed; the #GP is not a TLB event.
+            Counters.Segv++;
+            if (Tracing) _trace!.Emit(new NonCanonicalEvent(Cycle, AccessNumber, new Gva(gva)));
+            return;
+        }
+        RequireCurrent();
+        for (var attempt = 0; ; attempt++)
+        {
+            if (attempt > 0)
+            {
+                if (attempt > MaxRetries) throw EngineException.Livelock(gva);
+                if (_tlb.Lookup(gva, _currentTag, out var perms) && Allows(perms, kind, kernel))
+                {
+                    Counters.TlbHits++;
+                    return;
+                }
+            }
+            Counters.TlbMisses++;
+            var outcome = _mode switch
+            {
+                MmuMode.Native => FillNative(gva, kind, kernel),
+                MmuMode.Software => FillSoftware(gva, kind, kernel),
+                MmuMode.Shadow => FillShadow(gva, kind, kernel),
+                _ => FillEpt(gva, kind, kernel),
+            };
+            if (outcome != FillOutcome.Retry) return;
+        }
+    }
+
+    private void CountWalk(ulong gva, AccessKind kind, int refs)
+    {
+        Counters.WalkRefs += refs;
+        Charge(CostKind.WalkRef, (ulong)refs);
+        if (Tracing) _trace!.Emit(new TlbMissEvent(Cycle, AccessNumber, new Gva(gva), kind, refs));
+    }
+
+    private FillOutcome Mmio(ulong gva, ulong gpa, AccessKind kind)
+    {
+        Counters.Mmio++;
+        if (_mode != MmuMode.Native) Charge(CostKind.MmioExit);
+        if (Tracing) _trace!.Emit(new MmioEvent(Cycle, AccessNumber, new Gva(gva), new Gpa(gpa), kind));
+        return FillOutcome.Mmio;
+    }
+
+    private void FillTlb(ulong gva, PageSize size, bool writable, bool user, bool executable, ulong frame) =>
+        _tlb.Fill(gva, _currentTag, (int)size, ToTlbPerms(writable, user, executable), frame);
+
+    /// <summary>The result of a guest walk done in software by KVM or the software MMU.</summary>
+    private struct GuestWalk
+    {
+        public bool Present;
+        public ulong Gpa;
+        public int LeafLevel;
+        public bool Writable, User, Executable;
+    }
+
+    /// <summary>
+    /// Walks the guest table in software: every table read is a hypervisor reference plus a slot lookup,
+    /// and faults in its host page. Stops at the first non-present entry.
+    /// </summary>
+    private GuestWalk SoftwareWalk(ulong gva, Span<ulong> tables)
+    {
+        var walk = new GuestWalk { Writable = true, User = true, Executable = true };
+        var table = _current!.Root;
+        for (var level = _levels; ; level--)
+        {
+            tables[level] = table;
+            Charge(CostKind.SlotLookup);
+            TouchHost(FindSlot(table)!, table);
+            Counters.HvRefs++;
+            Charge(CostKind.HvRef);
+            var entry = ReadGuestEntry(table, Pte.Index(gva, level));
+            if ((entry & Pte.Present) == 0) return walk;
+            walk.Writable &= (entry & Pte.Writable) != 0;
+            walk.User &= (entry & Pte.User) != 0;
+            walk.Executable &= (entry & Pte.ExecuteDisable) == 0;
+            if (level == 1 || (entry & Pte.PageSize) != 0)
+            {
+                var coverage = Pte.Coverage(level);
+                walk.Present = true;
+                walk.LeafLevel = level;
+                walk.Gpa = (entry & Pte.AddressMask & ~(coverage - 1)) + (gva & (coverage - 1));
+                return walk;
+            }
+            table = entry & Pte.AddressMask;
+        }
+    }
+
+    // ------------------------------------------------------------ native (section 3)
+
+    private FillOutcome FillNative(ulong gva, AccessKind kind, bool kernel)
+    {
+        var refs = 0;
+        var table = _current!.Root;
+        var level = _levels;
+        if (_pwc is not null && _pwc.Lookup(gva, _currentTag, out var cached) is var hit and > 0)
+        {
+            table = cached;
+            level = hit - 1;
+        }
+        bool writable = true, user = true, executable = true;
+        for (; ; level--)
+        {
+            refs++;
+            var entry = ReadGuestEntry(table, Pte.Index(gva, level));
+            if ((entry & Pte.Present) == 0)
+            {
+                CountWalk(gva, kind, refs);
+                return GuestFault(gva, kind, kernel, notPresent: true);
+            }
+            writable &= (entry & Pte.Writable) != 0;
+            user &= (entry & Pte.User) != 0;
+            executable &= (entry & Pte.ExecuteDisable) == 0;
+            if (level == 1 || (entry & Pte.PageSize) != 0)
+            {
+                CountWalk(gva, kind, refs);
+                if (!Allows(writable, user, executable, kind, kernel)) return GuestFault(gva, kind, kernel, notPresent: false);
+                var coverage = Pte.Coverage(level);
+                var gpa = (entry & Pte.AddressMask & ~(coverage - 1)) + (gva & (coverage - 1));
+                var slot = FindSlot(gpa);
+                if (slot is null || (slot.Readonly && kind == AccessKind.Write)) return Mmio(gva, gpa, kind);
+                FillTlb(gva, SizeOfLevel(level), writable && !slot.Readonly, user, executable, gpa & ~(coverage - 1));
+                return FillOutcome.Filled;
+            }
+            table = entry & Pte.AddressMask;
+            _pwc?.Fill(gva, _currentTag, level, table);
+        }
+    }
+
+    // ------------------------------------------------------------ software (section 6)
+
+    private FillOutcome FillSoftware(ulong gva, AccessKind kind, bool kernel)
+    {
+        if (Tracing) _trace!.Emit(new TlbMissEvent(Cycle, AccessNumber, new Gva(gva), kind, 0));
+        Exit(ExitReason.MmuTrap, Tracing ? new MmuTrapExit(Cycle, AccessNumber, new Gva(gva), kind) : null);
+        Span<ulong> tables = stackalloc ulong[6];
+        var walk = SoftwareWalk(gva, tables);
+        if (!walk.Present) return GuestFault(gva, kind, kernel, notPresent: true);
+        if (!Allows(walk.Writable, walk.User, walk.Executable, kind, kernel)) return GuestFault(gva, kind, kernel, notPresent: false);
+        Charge(CostKind.SlotLookup);
+        var slot = FindSlot(walk.Gpa);
+        if (slot is null || (slot.Readonly && kind == AccessKind.Write)) return Mmio(gva, walk.Gpa, kind);
+        var hpa = TouchHost(slot, walk.Gpa);
+        var size = Min(SizeOfLevel(walk.LeafLevel), HostMapSize(slot, walk.Gpa));
+        FillTlb(gva, size, walk.Writable && !slot.Readonly, walk.User, walk.Executable, hpa & ~(size.Bytes() - 1));
+        return FillOutcome.Filled;
+    }
+
+    // ------------------------------------------------------------ ept (section 4)
+
+    private FillOutcome FillEpt(ulong gva, AccessKind kind, bool kernel)
+    {
+        var ept = _ept!;
+        var refs = 0;
+        var table = _current!.Root;
+        var level = _levels;
+        if (_pwc is not null && _pwc.Lookup(gva, _currentTag, out var cached) is var hit and > 0)
+        {
+            table = cached;
+            level = hit - 1;
+        }
+        bool writable = true, user = true, executable = true;
+        for (; ; level--)
+        {
+            // The table's guest-physical address goes through EPT before the entry can be read.
+            var result = EptTranslate(table, ref refs, out var tableHpa, out _, out _);
+            if (result != EptResult.Mapped)
+            {
+                CountWalk(gva, kind, refs);
+                return EptViolation(gva, table, AccessKind.Read, finalTranslation: false, 0);
+            }
+            _ = tableHpa;
+            refs++;
+            var entry = ReadGuestEntry(table, Pte.Index(gva, level));
+            if ((entry & Pte.Present) == 0)
+            {
+                CountWalk(gva, kind, refs);
+                return GuestFault(gva, kind, kernel, notPresent: true);
+            }
+            writable &= (entry & Pte.Writable) != 0;
+            user &= (entry & Pte.User) != 0;
+            executable &= (entry & Pte.ExecuteDisable) == 0;
+            if (level == 1 || (entry & Pte.PageSize) != 0) break;
+            table = entry & Pte.AddressMask;
+            _pwc?.Fill(gva, _currentTag, level, table);
+        }
+        if (!Allows(writable, user, executable, kind, kernel))
+        {
+            CountWalk(gva, kind, refs);
+            return GuestFault(gva, kind, kernel, notPresent: false);
+        }
+        var leafEntry = ReadGuestEntry(table, Pte.Index(gva, level));
+        var coverage = Pte.Coverage(level);
+        var gpa = (leafEntry & Pte.AddressMask & ~(coverage - 1)) + (gva & (coverage - 1));
+        var final = EptTranslate(gpa, ref refs, out var hpa, out var eptLevel, out var eptEntry);
+        CountWalk(gva, kind, refs);
+        switch (final)
+        {
+            case EptResult.NotPresent:
+                return EptViolation(gva, gpa, kind, finalTranslation: true, 0);
+            case EptResult.Misconfig:
+                Exit(ExitReason.EptMisconfig, Tracing ? new EptMisconfigExit(Cycle, AccessNumber, new Gpa(gpa)) : null);
+                return Mmio(gva, gpa, kind);
+        }
+        var eptWritable = (eptEntry & EptEntry.Write) != 0;
+        var eptExecutable = (eptEntry & EptEntry.Execute) != 0;
+        if ((kind == AccessKind.Write && !eptWritable) || (kind == AccessKind.Exec && !eptExecutable))
+            return EptViolation(gva, gpa, kind, finalTranslation: true, eptEntry & EptEntry.Rwx);
+        var size = Min(SizeOfLevel(level), SizeOfLevel(eptLevel));
+        FillTlb(gva, size, writable && eptWritable, user, executable && eptExecutable, hpa & ~(size.Bytes() - 1));
+        return FillOutcome.Filled;
+    }
+
+    private EptResult EptTranslate(ulong gpa, ref int refs, out ulong hpa, out int leafLevel, out ulong leafEntry)
+    {
+        var ept = _ept!;
+        var table = ept.Root;
+        var level = ept.Levels;
+        if (_eptPwc is not null && _eptPwc.Lookup(gpa, 0, out var cached) is var hit and > 0)
+        {
+            table = cached;
+            level = hit - 1;
+        }
+        return ept.Walk(gpa, table, level, ref refs, out hpa, out leafLevel, out leafEntry, _eptPwc);
+    }
+
+    /// <summary>
+    /// EPT_VIOLATION: KVM looks up the slot; in a slot it faults the host page in and maps it at the
+    /// largest allowed size, then the access is retried. Outside every slot it installs a 4 KiB MMIO
+    /// entry; a write to a readonly slot is emulated as MMIO without a mapping (KVM's RET_PF_EMULATE).
+    /// </summary>
+    private FillOutcome EptViolation(ulong gva, ulong gpa, AccessKind kind, bool finalTranslation, ulong allowed)
+    {
+        if (Tracing)
+        {
+            var qualification = (kind == AccessKind.Read ? 1UL : 0) | (kind == AccessKind.Write ? 2UL : 0) | (kind == AccessKind.Exec ? 4UL : 0)
+                                | (allowed << 3) | (1UL << 7) | (finalTranslation ? 1UL << 8 : 0);
+            Exit(ExitReason.EptViolation, new EptViolationExit(Cycle, AccessNumber, new Gpa(gpa), qualification, new Gva(gva)));
+        }
+        else
+        {
+            Exit(ExitReason.EptViolation, null);
+        }
+        Charge(CostKind.SlotLookup);
+        var ept = _ept!;
+        var slot = FindSlot(gpa);
+        if (slot is null)
+        {
+            var page = gpa & ~0xfffUL;
+            AddEptTables(ept.Install(page, 1, EptEntry.MmioValue));
+            if (Tracing) _trace!.Emit(new EptMapEvent(Cycle, AccessNumber, new Gpa(page), new Hpa(0), PageSize.Size4K, false, true));
+            return Mmio(gva, gpa, kind);
+        }
+        if (slot.Readonly && kind == AccessKind.Write && finalTranslation) return Mmio(gva, gpa, kind);
+        var hpa = TouchHost(slot, gpa);
+        var size = HostMapSize(slot, gpa);
+        var bytes = size.Bytes();
+        var leafLevel = LevelOf(size);
+        var entry = (hpa & ~(bytes - 1)) | EptEntry.Read | EptEntry.Execute | (slot.Readonly ? 0 : EptEntry.Write)
+                    | EptEntry.WriteBack | (leafLevel > 1 ? EptEntry.PageSize : 0);
+        AddEptTables(ept.Install(gpa & ~(bytes - 1), leafLevel, entry));
+        Charge(CostKind.EptFill);
+        if (Tracing) _trace!.Emit(new EptMapEvent(Cycle, AccessNumber, new Gpa(gpa & ~(bytes - 1)), new Hpa(hpa & ~(bytes - 1)), size, !slot.Readonly, false));
+        return FillOutcome.Retry;
+    }
+
+    private void AddEptTables(int created)
+    {
+        for (var i = 0; i < created; i++)
+        {
+            CountTablePage();
+            Counters.PagesEpt++;
+        }
+    }
+}

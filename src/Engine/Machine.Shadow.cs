@@ -1,0 +1,196 @@
+using MemScript.Engine.Accounting;
+using MemScript.Engine.Memory;
+using MemScript.Engine.Tracing;
+using MemScript.Engine.Translation;
+using MemScript.Language;
+using MemScript.Language.Syntax;
+
+namespace MemScript.Engine;
+
+// KVM's shadow MMU (SEMANTICS.md section 5).
+public sealed partial class Machine
+{
+    private const uint PfPresent = 1, PfWrite = 2, PfUser = 4, PfReserved = 8, PfFetch = 16;
+
+    private static uint ErrorCode(AccessKind kind, bool kernel, bool present) =>
+        (present ? PfPresent : 0) | (kind == AccessKind.Write ? PfWrite : 0) | (kernel ? 0 : PfUser) | (kind == AccessKind.Exec ? PfFetch : 0);
+
+    private FillOutcome FillShadow(ulong gva, AccessKind kind, bool kernel)
+    {
+        var shadow = _shadow!;
+        var page = ShadowRoot(_current!);
+        var level = _levels;
+        if (_pwc is not null && _pwc.Lookup(gva, _currentTag, out var cached) is var hit and > 0)
+        {
+            page = shadow.ByHpa(cached);
+            level = hit - 1;
+        }
+        var refs = 0;
+        var present = false;
+        bool writable = true, user = true, executable = true;
+        for (; ; level--)
+        {
+            refs++;
+            var entry = page.Entries[Pte.Index(gva, level)];
+            if ((entry & Pte.Present) == 0) break;
+            if ((entry & Pte.MmioMarker) != 0)
+            {
+                // KVM's MMIO shadow entry: the reserved bit faults, and KVM hands the access to the VMM
+                // without walking the guest table again.
+                CountWalk(gva, kind, refs);
+                Exit(ExitReason.ExceptionNmi, Tracing ? new PageFaultExit(Cycle, AccessNumber, new Gva(gva), ErrorCode(kind, kernel, true) | PfReserved) : null);
+                return Mmio(gva, (entry & Pte.AddressMask) + (gva & 0xfff), kind);
+            }
+            writable &= (entry & Pte.Writable) != 0;
+            user &= (entry & Pte.User) != 0;
+            executable &= (entry & Pte.ExecuteDisable) == 0;
+            if (level == 1 || (entry & Pte.PageSize) != 0)
+            {
+                if (Allows(writable, user, executable, kind, kernel))
+                {
+                    CountWalk(gva, kind, refs);
+                    var coverage = Pte.Coverage(level);
+                    FillTlb(gva, SizeOfLevel(level), writable, user, executable, entry & Pte.AddressMask & ~(coverage - 1));
+                    return FillOutcome.Filled;
+                }
+                present = true;
+                break;
+            }
+            var child = entry & Pte.AddressMask;
+            _pwc?.Fill(gva, _currentTag, level, child);
+            page = shadow.ByHpa(child);
+        }
+        CountWalk(gva, kind, refs);
+        Exit(ExitReason.ExceptionNmi, Tracing ? new PageFaultExit(Cycle, AccessNumber, new Gva(gva), ErrorCode(kind, kernel, present)) : null);
+
+        // KVM walks the guest table in software (FNAME(walk_addr)).
+        Span<ulong> tables = stackalloc ulong[6];
+        var walk = SoftwareWalk(gva, tables);
+        if (!walk.Present) return GuestFault(gva, kind, kernel, notPresent: true);
+        if (!Allows(walk.Writable, walk.User, walk.Executable, kind, kernel)) return GuestFault(gva, kind, kernel, notPresent: false);
+        Charge(CostKind.SlotLookup);
+        var slot = FindSlot(walk.Gpa);
+        if (slot is null)
+        {
+            Charge(CostKind.ShadowFill);
+            var mmioPage = walk.Gpa & ~0xfffUL;
+            BuildShadowPath(gva, tables, walk, 1, mmioPage | Pte.Present | Pte.MmioMarker);
+            if (Tracing) _trace!.Emit(new ShadowMapEvent(Cycle, AccessNumber, new Gva(gva & ~0xfffUL), new Hpa(0), PageSize.Size4K, false, true));
+            return Mmio(gva, walk.Gpa, kind);
+        }
+        if (slot.Readonly && kind == AccessKind.Write) return Mmio(gva, walk.Gpa, kind);
+        var hpa = TouchHost(slot, walk.Gpa);
+        var size = Min(SizeOfLevel(walk.LeafLevel), HostMapSize(slot, walk.Gpa));
+        var bytes = size.Bytes();
+        var leafLevel = LevelOf(size);
+        var writableLeaf = walk.Writable && !slot.Readonly;
+        var leaf = (hpa & ~(bytes - 1)) | Pte.Present | (writableLeaf ? Pte.Writable : 0) | (walk.User ? Pte.User : 0)
+                   | (walk.Executable ? 0 : Pte.ExecuteDisable) | (leafLevel > 1 ? Pte.PageSize : 0);
+        Charge(CostKind.ShadowFill);
+        BuildShadowPath(gva, tables, walk, leafLevel, leaf);
+        if (Tracing) _trace!.Emit(new ShadowMapEvent(Cycle, AccessNumber, new Gva(gva & ~(bytes - 1)), new Hpa(hpa & ~(bytes - 1)), size, writableLeaf, false));
+        return FillOutcome.Retry;
+    }
+
+    /// <summary>The shadow root of a process's CR3, created empty when KVM has none.</summary>
+    private ShadowPage ShadowRoot(GuestProcess process)
+    {
+        var key = new ShadowKey(process.Root, _levels, false, 0);
+        return _shadow!.Find(key) ?? CreateShadowPage(key, 0, []);
+    }
+
+    /// <summary>
+    /// Creates the shadow tables missing on the path to <paramref name="gva"/> and writes its leaf. Tables
+    /// above the guest leaf shadow guest tables; below it (a guest huge page the host cannot map whole)
+    /// they are direct tables that split the page.
+    /// </summary>
+    private void BuildShadowPath(ulong gva, Span<ulong> guestTables, GuestWalk walk, int shadowLeafLevel, ulong leafEntry)
+    {
+        var shadow = _shadow!;
+        var page = ShadowRoot(_current!);
+        var pinned = new List<ShadowPage>(6) { page };
+        var access = (walk.Writable ? 1 : 0) | (walk.User ? 2 : 0) | (walk.Executable ? 4 : 0);
+        for (var level = _levels; level > shadowLeafLevel; level--)
+        {
+            var index = Pte.Index(gva, level);
+            var entry = page.Entries[index];
+            ShadowPage child;
+            if (ShadowTables.IsTablePointer(entry, level))
+            {
+                child = shadow.ByHpa(entry & Pte.AddressMask);
+            }
+            else
+            {
+                if ((entry & Pte.Present) != 0) shadow.ClearEntry(page, index);
+                var coverage = Pte.Coverage(level);
+                var key = level - 1 >= walk.LeafLevel
+                    ? new ShadowKey(guestTables[level - 1], level - 1, false, 0)
+                    : new ShadowKey(walk.Gpa & ~(coverage - 1), level - 1, true, access);
+                child = shadow.Find(key) ?? CreateShadowPage(key, SignExtend(gva & ~(coverage - 1)), pinned);
+                page.Entries[index] = child.Hpa | Pte.Table;
+                child.Parents.Add((page, index));
+            }
+            pinned.Add(child);
+            page = child;
+        }
+        var leafIndex = Pte.Index(gva, shadowLeafLevel);
+        if (ShadowTables.IsTablePointer(page.Entries[leafIndex], shadowLeafLevel)) shadow.ClearEntry(page, leafIndex);
+        page.Entries[leafIndex] = leafEntry;
+    }
+
+    private ShadowPage CreateShadowPage(ShadowKey key, ulong gvaBase, List<ShadowPage> pinned)
+    {
+        var shadow = _shadow!;
+        while (shadow.Count >= shadow.Limit && shadow.Oldest(pinned) is { } victim) Zap(victim);
+        CountTablePage();
+        var page = shadow.Add(key, _host.AllocateFrames(4096), gvaBase, _currentTag);
+        Counters.PagesShadow++;
+        return page;
+    }
+
+    /// <summary>Drops a shadow table (and the entries pointing to it); KVM flushes the TLB after zapping.</summary>
+    private void Zap(ShadowPage victim)
+    {
+        _shadow!.Remove(victim);
+        Counters.PagesShadow--;
+        _tlb.FlushAll();
+        _pwc?.FlushAll();
+        if (Tracing) _trace!.Emit(new ShadowZapEvent(Cycle, AccessNumber, new Gpa(victim.Key.Gpa), victim.Key.Level, victim.Key.Direct));
+    }
+
+    /// <summary>After an emulated guest page-table write: clear the shadow entry that mirrors the written entry.</summary>
+    private void ShadowMirrorWrite(ulong table, int level, int index)
+    {
+        var page = _shadow!.Find(new ShadowKey(table, level, false, 0));
+        if (page is null) return;
+        var old = _shadow.ClearEntry(page, index);
+        if ((old & Pte.Present) == 0) return;
+        if (ShadowTables.IsTablePointer(old, level))
+        {
+            _pwc?.FlushAll();
+            return;
+        }
+        var coverage = Pte.Coverage(level);
+        var start = SignExtend(page.GvaBase + (ulong)index * coverage);
+        _tlb.FlushRange(page.Tag, start, start + coverage);
+    }
+
+    /// <summary>KVM's INVLPG handler: clear the shadow leaf for the address.</summary>
+    private void ShadowInvalidatePage(ulong gva)
+    {
+        var shadow = _shadow!;
+        var page = ShadowRoot(_current!);
+        for (var level = _levels; level >= 1; level--)
+        {
+            var index = Pte.Index(gva, level);
+            var entry = page.Entries[index];
+            if ((entry & Pte.Present) == 0) return;
+            if (!ShadowTables.IsTablePointer(entry, level))
+            {
+                shadow.ClearEntry(page, index);
+                return;
+            }
+            page = shadow.ByHpa(entry & Pte.AddressMask);
+        }
+    }
+}

@@ -1,0 +1,230 @@
+using System.Runtime.CompilerServices;
+using MemScript.Engine.Accounting;
+using MemScript.Engine.Memory;
+using MemScript.Engine.Tracing;
+using MemScript.Engine.Translation;
+using MemScript.Language;
+using MemScript.Language.Checking;
+using MemScript.Language.Syntax;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace MemScript.Engine;
+
+/// <summary>Where a TLB fill ended.</summary>
+internal enum FillOutcome { Filled, Retry, Dropped, Mmio }
+
+/// <summary>
+/// One simulated x86-64 machine under KVM in one MMU mode: guest memory and page tables, host memory,
+/// EPT or shadow tables, the TLB, and the counters and cycles of everything they do (SEMANTICS.md).
+/// Its operations are the guest's: accesses, CR3 loads, INVLPG and page-table edits.
+/// </summary>
+public sealed partial class Machine
+{
+    private readonly MachineOptions _options;
+    private readonly MmuMode _mode;
+    private readonly int _levels;
+    private readonly ulong[] _prices;
+    private readonly SlotInfo[] _slots;
+    private readonly Dictionary<ulong, ulong[]> _guestTables = new();
+    private readonly FrameAllocator _frames;
+    private readonly HostMemory _host = new();
+    private readonly Tlb _tlb;
+    private readonly PagingStructureCache? _pwc;
+    private readonly PagingStructureCache? _eptPwc;
+    private readonly EptTables? _ept;
+    private readonly ShadowTables? _shadow;
+    private readonly Dictionary<string, GuestProcess> _processes = new(StringComparer.Ordinal);
+    private readonly ITraceSink? _trace;
+    private readonly ILogger _logger;
+    private GuestProcess? _current;
+    private int _currentTag;
+
+    public Machine(MachineOptions options, CheckedScript script, ITraceSink? trace = null, ILogger? logger = null)
+    {
+        _options = options;
+        _mode = options.Mode;
+        _levels = options.GuestLevels;
+        _prices = [.. options.Costs.Prices()];
+        _slots = script.Slots.OrderBy(s => s.Gpa).ToArray();
+        _frames = new FrameAllocator(_slots, script.MapTargets);
+        _tlb = new Tlb(options.TlbEntries, options.TlbWays);
+        _trace = trace;
+        _logger = logger ?? NullLogger.Instance;
+        if (options.Pwc)
+        {
+            _pwc = new PagingStructureCache(_levels, options.PwcEntries);
+            if (_mode == MmuMode.Ept) _eptPwc = new PagingStructureCache(options.HostLevels, options.PwcEntries);
+        }
+        if (_mode == MmuMode.Ept)
+        {
+            _ept = new EptTables(options.HostLevels, () => _host.AllocateFrames(4096));
+            Counters.PagesEpt = 1;
+        }
+        if (_mode == MmuMode.Shadow) _shadow = new ShadowTables(ShadowLimit(options, _slots));
+
+        SetUp(script);
+        _logger.LogDebug("machine ready: mode {Mode}, {Slots} slots, {Processes} processes, {Tables} guest tables",
+            _mode, _slots.Length, _processes.Count, _guestTables.Count);
+    }
+
+    public MmuMode Mode => _mode;
+    public Counters Counters { get; } = new();
+    public MachineOptions Options => _options;
+    public GuestProcess? Current => _current;
+
+    /// <summary>KVM's default: 2% of the writable guest frames (KVM_PERMILLE_MMU_PAGES), at least 64.</summary>
+    public static int ShadowLimit(MachineOptions options, IEnumerable<SlotInfo> slots)
+    {
+        if (options.Costs.ShadowPages is { } n) return (int)Math.Min(n, int.MaxValue);
+        var frames = slots.Where(s => !s.Readonly).Aggregate(0UL, (sum, s) => sum + s.Size / 4096);
+        return (int)Math.Max(64, Math.Min(frames * 20 / 1000, int.MaxValue));
+    }
+
+    // ------------------------------------------------------------ set-up (not counted)
+
+    private void SetUp(CheckedScript script)
+    {
+        var index = 0;
+        foreach (var info in script.Processes)
+        {
+            var root = AllocateTable(info.Name, 0);
+            var process = new GuestProcess(info.Name, index++, root);
+            _processes.Add(info.Name, process);
+            foreach (var m in info.Mappings)
+            {
+                switch (m.Kind)
+                {
+                    case MappingKind.Map:
+                        for (var offset = 0UL; offset < m.Size; offset += m.Page.Bytes())
+                            WriteMapping(process, m.Gva + offset, m.Gpa + offset, m.Page, m.Perms);
+                        process.Vmas.Add(new Vma(m.Gva, m.Gva + m.Size, m.Page, m.Perms, VmaKind.Mapped));
+                        break;
+                    case MappingKind.Demand:
+                        process.Vmas.Add(new Vma(m.Gva, m.Gva + m.Size, m.Page, m.Perms, VmaKind.Demand));
+                        break;
+                    case MappingKind.DemandAll:
+                        process.DemandAll = m.Perms;
+                        break;
+                }
+            }
+        }
+        // Set-up happens before the clock starts: only the page-table pages it created remain counted.
+        Array.Clear(Counters.CyclesByKind);
+        Counters.Cycles = 0;
+    }
+
+    // ------------------------------------------------------------ accounting helpers
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Charge(CostKind kind, ulong count = 1)
+    {
+        var cycles = _prices[(int)kind] * count;
+        Counters.Cycles += cycles;
+        Counters.CyclesByKind[(int)kind] += cycles;
+    }
+
+    private ulong Cycle => Counters.Cycles;
+    private long AccessNumber => Counters.Accesses;
+
+    /// <summary>A VM exit and the VM entry after its handler; without VPID the entry flushes the TLB.</summary>
+    private void Exit(ExitReason reason, ExitEvent? traceEvent)
+    {
+        Counters.Exits++;
+        Counters.ExitsByReason[(int)reason]++;
+        Charge(CostKind.VmExit);
+        if (traceEvent is not null) _trace!.Emit(traceEvent);
+        if (!_options.Vpid)
+        {
+            // The flush belongs to the next VM entry; no handler work reads the TLB, so doing it now is the same.
+            _tlb.FlushAll();
+            _pwc?.FlushAll();
+        }
+    }
+
+    private bool Tracing => _trace is not null;
+
+    private int TagOf(GuestProcess p) => _options.Pcid ? p.Index + 1 : 0;
+
+    private void CountTablePage()
+    {
+        if (Counters.PagesGuestPt + Counters.PagesEpt + Counters.PagesShadow >= _options.MaxTablePages)
+            throw EngineException.PageLimit("page-table pages", _options.MaxTablePages);
+    }
+
+    // ------------------------------------------------------------ slots and host memory
+
+    /// <summary>The slot holding a guest-physical address, or null for MMIO.</summary>
+    public SlotInfo? FindSlot(ulong gpa)
+    {
+        int lo = 0, hi = _slots.Length - 1;
+        while (lo <= hi)
+        {
+            var mid = (lo + hi) / 2;
+            var s = _slots[mid];
+            if (gpa < s.Gpa) hi = mid - 1;
+            else if (gpa >= s.End) lo = mid + 1;
+            else return s;
+        }
+        return null;
+    }
+
+    /// <summary>The host-physical address behind a guest-physical one, faulting the host page in when new.</summary>
+    private ulong TouchHost(SlotInfo slot, ulong gpa)
+    {
+        var hva = slot.Hva + (gpa - slot.Gpa);
+        if (!_host.TryGet(hva, slot.Backing, out var page))
+        {
+            if (_host.PageCount >= _options.MaxHostPages) throw EngineException.PageLimit("host pages", _options.MaxHostPages);
+            page = _host.FaultIn(hva, slot.Backing);
+            Counters.HostFaults++;
+            Counters.PagesHost++;
+            Charge(CostKind.HostFault);
+            Charge(CostKind.ZeroPageHost, slot.Backing.Bytes() / 4096);
+            if (Tracing)
+                _trace!.Emit(new HostFaultEvent(Cycle, AccessNumber, new Gpa(gpa & ~(slot.Backing.Bytes() - 1)),
+                    new Hva(hva & ~(slot.Backing.Bytes() - 1)), new Hpa(page), slot.Backing));
+        }
+        return page + (hva & (slot.Backing.Bytes() - 1));
+    }
+
+    /// <summary>
+    /// KVM's mapping size for a guest-physical address: the largest of 1 GiB, 2 MiB, 4 KiB no larger than
+    /// the backing, whose aligned range lies in the slot, with gpa - hva a multiple of it, and 4 KiB in a
+    /// dirty-log slot.
+    /// </summary>
+    public static PageSize HostMapSize(SlotInfo slot, ulong gpa)
+    {
+        if (slot.DirtyLog) return PageSize.Size4K;
+        foreach (var size in (ReadOnlySpan<PageSize>)[PageSize.Size1G, PageSize.Size2M])
+        {
+            var bytes = size.Bytes();
+            if (bytes > slot.Backing.Bytes()) continue;
+            var start = gpa & ~(bytes - 1);
+            if (start < slot.Gpa || start + bytes > slot.End) continue;
+            if (((slot.Gpa ^ slot.Hva) & (bytes - 1)) != 0) continue;
+            return size;
+        }
+        return PageSize.Size4K;
+    }
+
+    private static PageSize Min(PageSize a, PageSize b) => a < b ? a : b;
+
+    private static PageSize SizeOfLevel(int level) => level switch { 1 => PageSize.Size4K, 2 => PageSize.Size2M, _ => PageSize.Size1G };
+
+    private static int LevelOf(PageSize size) => size switch { PageSize.Size4K => 1, PageSize.Size2M => 2, _ => 3 };
+
+    private static bool Allows(bool writable, bool user, bool executable, AccessKind kind, bool kernel) =>
+        (kind != AccessKind.Write || writable) && (kind != AccessKind.Exec || executable) && (kernel || user);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool Allows(TlbPerms perms, AccessKind kind, bool kernel) =>
+        (kind != AccessKind.Write || (perms & TlbPerms.Write) != 0)
+        && (kind != AccessKind.Exec || (perms & TlbPerms.Exec) != 0)
+        && (kernel || (perms & TlbPerms.User) != 0);
+
+    private static TlbPerms ToTlbPerms(bool writable, bool user, bool executable) =>
+        (writable ? TlbPerms.Write : 0) | (user ? TlbPerms.User : 0) | (executable ? TlbPerms.Exec : 0);
+
+    private bool IsCanonical(ulong gva) => Canonical.IsCanonical(gva, _levels == 5 ? 57 : 48);
+}

@@ -1,0 +1,45 @@
+using MemScript.Engine.Accounting;
+using MemScript.Language.Checking;
+using MemScript.Language.Syntax;
+
+namespace MemScript.Engine;
+
+/// <summary>Everything that configures one simulated machine, with the language's defaults.</summary>
+public sealed record MachineOptions
+{
+    public MmuMode Mode { get; init; } = MmuMode.Ept;
+    public int GuestLevels { get; init; } = 4;
+    public int HostLevels { get; init; } = 4;
+    public int TlbEntries { get; init; } = 1536;
+    public int TlbWays { get; init; } = 12;
+    public bool Pwc { get; init; }
+    public int PwcEntries { get; init; } = 32;
+    public bool Vpid { get; init; } = true;
+    public bool Pcid { get; init; }
+    public CostModel Costs { get; init; } = CostModel.Default;
+    public ulong ClockHz { get; init; } = 3_000_000_000;
+
+    /// <summary>A run stops with an error after this many accesses (0: no limit).</summary>
+    public long MaxAccesses { get; init; }
+
+    /// <summary>Upper bound on guest page-table, EPT and shadow pages together, so a hostile scenario cannot exhaust memory.</summary>
+    public long MaxTablePages { get; init; } = 4_000_000;
+
+    /// <summary>Upper bound on host pages faulted in.</summary>
+    public long MaxHostPages { get; init; } = 16_000_000;
+
+    public static MachineOptions From(MachineDeclarations d, MmuMode mode) => new()
+    {
+        Mode = mode,
+        GuestLevels = d.GuestLevels,
+        HostLevels = d.HostLevels,
+        TlbEntries = d.TlbEntries,
+        TlbWays = d.TlbWays,
+        Pwc = d.Pwc,
+        PwcEntries = d.PwcEntries,
+        Vpid = d.Vpid,
+        Pcid = d.Pcid,
+        Costs = CostModel.FromOverrides(d.Costs),
+        ClockHz = d.ClockHz,
+    };
+}

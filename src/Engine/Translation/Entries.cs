@@ -1,0 +1,69 @@
+namespace MemScript.Engine.Translation;
+
+/// <summary>x86-64 paging-structure entry bits (Intel SDM vol. 3A, 4.5), used by guest and shadow tables.</summary>
+public static class Pte
+{
+    public const ulong Present = 1UL << 0;
+    public const ulong Writable = 1UL << 1;
+    public const ulong User = 1UL << 2;
+    public const ulong PageSize = 1UL << 7;
+    public const ulong ExecuteDisable = 1UL << 63;
+
+    /// <summary>Bits 51:12, the physical address of the next table or the page.</summary>
+    public const ulong AddressMask = 0x000F_FFFF_FFFF_F000;
+
+    /// <summary>A reserved bit (51) KVM sets in shadow entries for MMIO, so the access faults with PFERR_RSVD.</summary>
+    public const ulong MmioMarker = 1UL << 51;
+
+    /// <summary>Upper-level entries are created permissive, as Linux does: the leaf carries the permissions.</summary>
+    public const ulong Table = Present | Writable | User;
+
+    public static int Index(ulong address, int level) => (int)((address >> (12 + 9 * (level - 1))) & 511);
+
+    /// <summary>Bytes mapped by one entry of a level (1: 4 KiB, 2: 2 MiB, 3: 1 GiB, ...).</summary>
+    public static ulong Coverage(int level) => 1UL << (12 + 9 * (level - 1));
+
+    public static string Flags(ulong entry)
+    {
+        var parts = new List<string>();
+        if ((entry & Present) != 0) parts.Add("P");
+        if ((entry & Writable) != 0) parts.Add("RW");
+        if ((entry & User) != 0) parts.Add("US");
+        if ((entry & PageSize) != 0) parts.Add("PS");
+        if ((entry & ExecuteDisable) != 0) parts.Add("XD");
+        return parts.Count == 0 ? "-" : string.Join(" ", parts);
+    }
+}
+
+/// <summary>EPT entry bits (Intel SDM vol. 3C, 29.3.2).</summary>
+public static class EptEntry
+{
+    public const ulong Read = 1UL << 0;
+    public const ulong Write = 1UL << 1;
+    public const ulong Execute = 1UL << 2;
+    public const ulong Rwx = Read | Write | Execute;
+
+    /// <summary>Memory type write-back (6) in bits 5:3 of a leaf.</summary>
+    public const ulong WriteBack = 6UL << 3;
+
+    public const ulong PageSize = 1UL << 7;
+    public const ulong AddressMask = 0x000F_FFFF_FFFF_F000;
+
+    /// <summary>Write and execute without read: a misconfiguration, which KVM uses for MMIO entries (EPT_MISCONFIG).</summary>
+    public const ulong MmioValue = Write | Execute;
+
+    public static bool IsMisconfigured(ulong entry) => (entry & Rwx) is Write or (Write | Execute);
+
+    public static string Flags(ulong entry)
+    {
+        if ((entry & Rwx) == 0) return "not present";
+        var parts = new List<string>();
+        if ((entry & Read) != 0) parts.Add("R");
+        if ((entry & Write) != 0) parts.Add("W");
+        if ((entry & Execute) != 0) parts.Add("X");
+        if (IsMisconfigured(entry)) parts.Add("misconfigured (MMIO)");
+        else if ((entry & PageSize) != 0 || (entry & (7UL << 3)) != 0) parts.Add("MT=" + ((entry >> 3) & 7));
+        if ((entry & PageSize) != 0) parts.Add("PS");
+        return string.Join(" ", parts);
+    }
+}

@@ -1,0 +1,108 @@
+namespace MemScript.Engine.Translation;
+
+/// <summary>
+/// Identifies a shadow table as KVM's role and gfn do: the guest table it shadows and its level, or, for a
+/// "direct" table that splits a guest huge page, the guest-physical base it maps and the permissions.
+/// </summary>
+public readonly record struct ShadowKey(ulong Gpa, int Level, bool Direct, int Access);
+
+/// <summary>One shadow table: 512 entries in a host frame, mirroring a guest table (or splitting a huge page).</summary>
+public sealed class ShadowPage(ShadowKey key, ulong hpa, ulong gvaBase, int tag, long serial)
+{
+    public ShadowKey Key { get; } = key;
+    public ulong Hpa { get; } = hpa;
+
+    /// <summary>The guest-virtual address its entry 0 maps, for flushing what a cleared entry covered.</summary>
+    public ulong GvaBase { get; } = gvaBase;
+
+    /// <summary>The TLB tag of the process it was built for.</summary>
+    public int Tag { get; } = tag;
+
+    /// <summary>Creation order: KVM zaps the oldest shadow pages first.</summary>
+    public long Serial { get; } = serial;
+
+    public ulong[] Entries { get; } = new ulong[512];
+
+    /// <summary>The entries that point to this table, cleared when it is zapped.</summary>
+    public List<(ShadowPage Parent, int Index)> Parents { get; } = new();
+
+    internal LinkedListNode<ShadowPage>? Node { get; set; }
+}
+
+/// <summary>
+/// The shadow page tables of KVM's shadow MMU: tables by key and by host address, in creation order for
+/// zapping, and the count of shadow tables per guest page (a guest page with one is write-protected).
+/// </summary>
+public sealed class ShadowTables
+{
+    private readonly Dictionary<ShadowKey, ShadowPage> _byKey = new();
+    private readonly Dictionary<ulong, ShadowPage> _byHpa = new();
+    private readonly Dictionary<ulong, int> _protected = new();
+    private readonly LinkedList<ShadowPage> _order = new();
+    private long _serial;
+
+    public ShadowTables(int limit) => Limit = limit;
+
+    public int Limit { get; }
+    public int Count => _byKey.Count;
+
+    public ShadowPage? Find(ShadowKey key) => _byKey.GetValueOrDefault(key);
+
+    public ShadowPage ByHpa(ulong hpa) => _byHpa[hpa];
+
+    public bool IsWriteProtected(ulong guestTableGpa) => _protected.ContainsKey(guestTableGpa);
+
+    public ShadowPage Add(ShadowKey key, ulong hpa, ulong gvaBase, int tag)
+    {
+        var page = new ShadowPage(key, hpa, gvaBase, tag, ++_serial);
+        _byKey.Add(key, page);
+        _byHpa.Add(hpa, page);
+        page.Node = _order.AddLast(page);
+        if (!key.Direct) _protected[key.Gpa] = _protected.GetValueOrDefault(key.Gpa) + 1;
+        return page;
+    }
+
+    /// <summary>The oldest shadow table not in <paramref name="pinned"/>, or null.</summary>
+    public ShadowPage? Oldest(IReadOnlyCollection<ShadowPage> pinned)
+    {
+        for (var node = _order.First; node is not null; node = node.Next)
+            if (!pinned.Contains(node.Value)) return node.Value;
+        return null;
+    }
+
+    /// <summary>Removes a table, clearing the entries that point to it and unlinking it from its children.</summary>
+    public void Remove(ShadowPage page)
+    {
+        _byKey.Remove(page.Key);
+        _byHpa.Remove(page.Hpa);
+        _order.Remove(page.Node!);
+        if (!page.Key.Direct)
+        {
+            var n = _protected[page.Key.Gpa] - 1;
+            if (n == 0) _protected.Remove(page.Key.Gpa); else _protected[page.Key.Gpa] = n;
+        }
+        foreach (var (parent, index) in page.Parents)
+            if ((parent.Entries[index] & Pte.AddressMask) == page.Hpa && (parent.Entries[index] & Pte.PageSize) == 0)
+                parent.Entries[index] = 0;
+        page.Parents.Clear();
+        if (page.Key.Level > 1)
+        {
+            for (var i = 0; i < 512; i++)
+                if (IsTablePointer(page.Entries[i], page.Key.Level) && _byHpa.TryGetValue(page.Entries[i] & Pte.AddressMask, out var child))
+                    child.Parents.RemoveAll(p => p.Parent == page);
+        }
+    }
+
+    /// <summary>Clears one entry; when it pointed to a child table, unlinks the child. Returns the old entry.</summary>
+    public ulong ClearEntry(ShadowPage page, int index)
+    {
+        var old = page.Entries[index];
+        if (IsTablePointer(old, page.Key.Level) && _byHpa.TryGetValue(old & Pte.AddressMask, out var child))
+            child.Parents.RemoveAll(p => p.Parent == page && p.Index == index);
+        page.Entries[index] = 0;
+        return old;
+    }
+
+    public static bool IsTablePointer(ulong entry, int level) =>
+        level > 1 && (entry & Pte.Present) != 0 && (entry & Pte.PageSize) == 0 && (entry & Pte.MmioMarker) == 0;
+}
