@@ -40,6 +40,7 @@ public sealed partial class Machine
         RequireCurrent();
         for (var attempt = 0; ; attempt++)
         {
+            Resume();
             if (attempt > 0)
             {
                 if (attempt > MaxRetries) throw EngineException.Livelock(gva);
@@ -57,7 +58,11 @@ public sealed partial class Machine
                 MmuMode.Shadow => FillShadow(gva, kind, kernel),
                 _ => FillEpt(gva, kind, kernel),
             };
-            if (outcome != FillOutcome.Retry) return;
+            if (outcome != FillOutcome.Retry)
+            {
+                Resume();
+                return;
+            }
         }
     }
 

@@ -41,6 +41,7 @@ public sealed partial class Machine
             Charge(CostKind.Emulate);
             if (Tracing) _trace!.Emit(new EmulatedWriteEvent(Cycle, AccessNumber, new Gpa(table + (ulong)index * 8)));
             ShadowMirrorWrite(table, level, index);
+            Resume();
         }
     }
 
@@ -178,6 +179,7 @@ public sealed partial class Machine
         {
             Exit(ExitReason.CrAccess, Tracing ? new CrAccessExit(Cycle, AccessNumber, process.Name, new Gpa(process.Root)) : null);
             ShadowRoot(process);
+            Resume();
         }
     }
 
@@ -195,6 +197,7 @@ public sealed partial class Machine
         {
             Exit(ExitReason.Invlpg, Tracing ? new InvlpgExit(Cycle, AccessNumber, new Gva(gva)) : null);
             ShadowInvalidatePage(gva);
+            Resume();
         }
     }
 

@@ -40,6 +40,9 @@ public sealed partial class Machine
     private GuestProcess? _current;
     private int _currentTag;
 
+    // The exit being handled, or -1 while the guest runs: handler charges are attributed to it.
+    private int _activeExit = -1;
+
     public Machine(MachineOptions options, CheckedScript script, ITraceSink? trace = null, ILogger? logger = null)
     {
         _options = options;
@@ -122,7 +125,11 @@ public sealed partial class Machine
         var cycles = _prices[(int)kind] * count;
         Counters.Cycles += cycles;
         Counters.CyclesByKind[(int)kind] += cycles;
+        if (_activeExit >= 0) Counters.CyclesByExit[_activeExit] += cycles;
     }
+
+    /// <summary>The guest runs again: later charges belong to no exit.</summary>
+    private void Resume() => _activeExit = -1;
 
     private ulong Cycle => Counters.Cycles;
     private long AccessNumber => Counters.Accesses;
@@ -132,6 +139,7 @@ public sealed partial class Machine
     {
         Counters.Exits++;
         Counters.ExitsByReason[(int)reason]++;
+        _activeExit = (int)reason;
         Charge(CostKind.VmExit);
         if (traceEvent is not null) _trace!.Emit(traceEvent);
         if (!_options.Vpid)

@@ -15,16 +15,19 @@ public sealed class Counters
     public readonly long[] ExitsByReason = new long[ExitReasons.Count];
     public readonly ulong[] CyclesByKind = new ulong[Enum.GetValues<CostKind>().Length];
 
+    /// <summary>Cycles from each exit until the guest resumes: the exit itself and its handler's work.</summary>
+    public readonly ulong[] CyclesByExit = new ulong[ExitReasons.Count];
+
     public CounterSet Snapshot() => new(
         Accesses, Cycles, TlbHits, TlbMisses, WalkRefs, HvRefs, GuestFaults, HostFaults, Segv, Exits, Mmio,
-        PagesGuestPt, PagesShadow, PagesEpt, PagesHost, [.. ExitsByReason], [.. CyclesByKind]);
+        PagesGuestPt, PagesShadow, PagesEpt, PagesHost, [.. ExitsByReason], [.. CyclesByKind], [.. CyclesByExit]);
 }
 
 /// <summary>The counters at one moment, as a plain value that can be subtracted (deltas between marks) and printed.</summary>
 public sealed record CounterSet(
     long Accesses, ulong Cycles, long TlbHits, long TlbMisses, long WalkRefs, long HvRefs, long GuestFaults,
     long HostFaults, long Segv, long Exits, long Mmio, long PagesGuestPt, long PagesShadow, long PagesEpt,
-    long PagesHost, ImmutableArray<long> ExitsByReason, ImmutableArray<ulong> CyclesByKind)
+    long PagesHost, ImmutableArray<long> ExitsByReason, ImmutableArray<ulong> CyclesByKind, ImmutableArray<ulong> CyclesByExit)
 {
     public static CounterSet Zero { get; } = new Counters().Snapshot();
 
@@ -73,5 +76,6 @@ public sealed record CounterSet(
         PagesGuestPt - earlier.PagesGuestPt, PagesShadow - earlier.PagesShadow, PagesEpt - earlier.PagesEpt,
         PagesHost - earlier.PagesHost,
         [.. ExitsByReason.Zip(earlier.ExitsByReason, (a, b) => a - b)],
-        [.. CyclesByKind.Zip(earlier.CyclesByKind, (a, b) => a - b)]);
+        [.. CyclesByKind.Zip(earlier.CyclesByKind, (a, b) => a - b)],
+        [.. CyclesByExit.Zip(earlier.CyclesByExit, (a, b) => a - b)]);
 }

@@ -1,0 +1,132 @@
+using System.CommandLine;
+using System.Diagnostics;
+using MemScript.Cli.Reports;
+using MemScript.Engine.Interpreter;
+using MemScript.Engine.Tracing;
+using MemScript.Language;
+using MemScript.Language.Checking;
+using MemScript.Language.Syntax;
+using Microsoft.Extensions.Logging;
+using Spectre.Console;
+
+namespace MemScript.Cli.Commands;
+
+/// <summary><c>memscript run FILE [--mode M|all] [--trace] [--format text|json|csv]</c>.</summary>
+public static class RunCommand
+{
+    public sealed record Settings(string File, string? Mode, bool Trace, string Format, long MaxAccesses, bool Verbose);
+
+    public static Command Create()
+    {
+        var file = new Argument<string>("file") { Description = "the scenario to run (.memscript)" };
+        var mode = new Option<string>("--mode", "-m")
+        {
+            Description = "MMU mode: native, software, shadow, ept, or all to run every mode on fresh machines and compare them (default: the file's mmu line, else ept)",
+        };
+        mode.AcceptOnlyFromAmong("native", "software", "shadow", "ept", "all");
+        var trace = new Option<bool>("--trace", "-t") { Description = "print the event trace (exits, faults, fills) before the report" };
+        var format = new Option<string>("--format", "-f") { Description = "report format", DefaultValueFactory = _ => "text" };
+        format.AcceptOnlyFromAmong("text", "json", "csv");
+        var maxAccesses = new Option<long>("--max-accesses") { Description = "stop with an error after this many accesses per mode (0: no limit)" };
+        var verbose = new Option<bool>("--verbose", "-v") { Description = "log what the engine does to stderr" };
+        var command = new Command("run", "Run a scenario's timeline and report cycles, TLB behaviour, walks, exits and faults.")
+        {
+            file, mode, trace, format, maxAccesses, verbose,
+        };
+        command.SetAction(parse => Execute(new Settings(parse.GetValue(file)!, parse.GetValue(mode), parse.GetValue(trace),
+            parse.GetValue(format)!, parse.GetValue(maxAccesses), parse.GetValue(verbose)), Console.Out, Console.Error));
+        return command;
+    }
+
+    /// <summary>Which modes a selection means for a checked script.</summary>
+    public static IReadOnlyList<MmuMode> Modes(string? selection, CheckedScript script) => selection switch
+    {
+        null => [script.Machine.Mode],
+        "all" => Vocabulary.AllModes,
+        _ => [Vocabulary.ParseMode(selection)],
+    };
+
+    public static int Execute(Settings settings, TextWriter output, TextWriter error)
+    {
+        var loaded = ScenarioLoader.Load(settings.File, error);
+        if (loaded is null || loaded.Script is null) return ExitCodes.Usage;
+        using var loggerFactory = Logging.Create(settings.Verbose);
+        var logger = loggerFactory.CreateLogger("MemScript.Engine");
+
+        using var cancel = new CancellationTokenSource();
+        ConsoleCancelEventHandler onCancel = (_, e) =>
+        {
+            // The first Ctrl-C stops the run cleanly and still prints what ran.
+            e.Cancel = true;
+            cancel.Cancel();
+        };
+        Console.CancelKeyPress += onCancel;
+        try
+        {
+            var interactive = !Console.IsErrorRedirected && ReferenceEquals(error, Console.Error);
+            var runs = new List<RunResult>();
+            foreach (var mode in Modes(settings.Mode, loaded.Script))
+            {
+                var options = new RunOptions
+                {
+                    Mode = mode,
+                    Trace = settings.Trace,
+                    MaxAccesses = settings.MaxAccesses,
+                    BaseDirectory = Path.GetDirectoryName(Path.GetFullPath(settings.File)) ?? ".",
+                    Cancel = cancel.Token,
+                };
+                runs.Add(interactive ? WithProgress(loaded.Script, options, mode, logger) : ScriptInterpreter.Run(loaded.Script, options, logger));
+                if (runs[^1].Interrupted) break;
+            }
+            if (settings.Trace)
+            {
+                foreach (var run in runs)
+                {
+                    if (settings.Format == "text") output.WriteLine($"trace ({Vocabulary.ModeName(run.Mode)}):");
+                    var writer = settings.Format == "text" ? output : error;
+                    TraceFormatter.WriteAll(writer, run.Trace, run.TraceDropped);
+                    writer.WriteLine();
+                }
+            }
+            var context = new ReportContext(settings.File, loaded.Source, runs);
+            switch (settings.Format)
+            {
+                case "json":
+                    output.Write(JsonReport.Render(context));
+                    break;
+                case "csv":
+                    output.Write(CsvReport.Render(context));
+                    break;
+                default:
+                    if (ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected && Environment.GetEnvironmentVariable("NO_COLOR") is null)
+                        TextReport.Render(context, AnsiConsole.Console, plain: false);
+                    else
+                        output.Write(TextReport.RenderPlain(context));
+                    break;
+            }
+            return runs.All(r => r.Success) ? ExitCodes.Success : ExitCodes.RunFailed;
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+        }
+    }
+
+    /// <summary>Runs with a progress bar on stderr once the run has taken more than about a second.</summary>
+    private static RunResult WithProgress(CheckedScript script, RunOptions options, MmuMode mode, ILogger logger)
+    {
+        var clock = Stopwatch.StartNew();
+        RunResult? result = null;
+        long done = 0;
+        var worker = new Thread(() => result = ScriptInterpreter.Run(script, options with { Progress = n => Interlocked.Exchange(ref done, n) }, logger), 64 * 1024 * 1024);
+        worker.Start();
+        if (worker.Join(TimeSpan.FromSeconds(1))) return result!;
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+        console.Status().Start($"running in {Vocabulary.ModeName(mode)}...", status =>
+        {
+            while (!worker.Join(200))
+                status.Status($"running in {Vocabulary.ModeName(mode)}: {Interlocked.Read(ref done):N0} accesses, {clock.Elapsed.TotalSeconds:0.0} s (Ctrl-C stops and reports)");
+        });
+        return result!;
+    }
+}

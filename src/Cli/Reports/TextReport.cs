@@ -1,0 +1,232 @@
+using System.Globalization;
+using MemScript.Engine.Accounting;
+using MemScript.Engine.Interpreter;
+using MemScript.Language;
+using MemScript.Language.Diagnostics;
+using MemScript.Language.Syntax;
+using Spectre.Console;
+using Spectre.Console.Rendering;
+
+namespace MemScript.Cli.Reports;
+
+/// <summary>
+/// The human report: counters, where the cycles went, exits by reason in the style of
+/// <c>perf kvm stat</c>, time and bandwidth at the clock, deltas between marks, and expectations.
+/// Rendered with Spectre.Console; with a plain console (redirected output) it is stable ASCII.
+/// </summary>
+public static class TextReport
+{
+    private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
+
+    /// <summary>A console that writes plain, fixed-width ASCII: for redirected output, NO_COLOR and snapshots.</summary>
+    public static IAnsiConsole PlainConsole(TextWriter writer, int width = 120)
+    {
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Ansi = AnsiSupport.No,
+            ColorSystem = ColorSystemSupport.NoColors,
+            Interactive = InteractionSupport.No,
+            Out = new AnsiConsoleOutput(writer),
+        });
+        console.Profile.Width = width;
+        return console;
+    }
+
+    /// <summary>Renders to a string with the plain console (what snapshot tests lock in).</summary>
+    public static string RenderPlain(ReportContext context)
+    {
+        using var writer = new StringWriter(Invariant) { NewLine = "\n" };
+        Render(context, PlainConsole(writer), plain: true);
+        return writer.ToString().Replace("\r\n", "\n");
+    }
+
+    public static void Render(ReportContext context, IAnsiConsole console, bool plain)
+    {
+        var border = plain ? TableBorder.Ascii : TableBorder.Rounded;
+        if (context.Runs.Count == 1) RenderSingle(context, context.Runs[0], console, border);
+        else RenderComparison(context, console, border);
+    }
+
+    private static Table NewTable(TableBorder border, string title, params string[] columns)
+    {
+        var table = new Table().Border(border).Title(Markup.Escape(title));
+        for (var i = 0; i < columns.Length; i++)
+        {
+            var column = new TableColumn(Markup.Escape(columns[i]));
+            if (i > 0) column.RightAligned();
+            table.AddColumn(column);
+        }
+        return table;
+    }
+
+    private static void AddRow(Table table, params string[] cells) => table.AddRow(cells.Select(c => (IRenderable)new Text(c)).ToArray());
+
+    private static string N(long value) => value.ToString("N0", Invariant);
+    private static string N(ulong value) => value.ToString("N0", Invariant);
+    private static string Percent(double share) => (share * 100).ToString("0.0", Invariant) + "%";
+
+    public static string Time(ulong cycles, ulong hz)
+    {
+        var seconds = (double)cycles / hz;
+        return seconds switch
+        {
+            < 1e-6 => (seconds * 1e9).ToString("0.##", Invariant) + " ns",
+            < 1e-3 => (seconds * 1e6).ToString("0.##", Invariant) + " us",
+            < 1 => (seconds * 1e3).ToString("0.##", Invariant) + " ms",
+            _ => seconds.ToString("0.###", Invariant) + " s",
+        };
+    }
+
+    /// <summary>Bandwidth at 8 bytes per access, in MB/s (10^6 bytes), as the seed's measurement gives it.</summary>
+    public static string Bandwidth(long accesses, ulong cycles, ulong hz) =>
+        cycles == 0 ? "-" : (accesses * 8.0 / ((double)cycles / hz) / 1e6).ToString("0", Invariant) + " MB/s";
+
+    private static string ClockText(ulong hz) => (hz / 1e9).ToString("0.###", Invariant) + " GHz";
+
+    private static void RenderSingle(ReportContext context, RunResult run, IAnsiConsole console, TableBorder border)
+    {
+        var mode = Vocabulary.ModeName(run.Mode);
+        console.WriteLine($"memscript run {context.DisplayPath} (mode {mode})");
+        console.WriteLine();
+
+        var counters = NewTable(border, "Counters", "counter", "value");
+        foreach (var (name, value) in run.Counters.Named()) AddRow(counters, name, N(value));
+        console.Write(counters);
+        console.WriteLine();
+
+        var hz = run.Options.ClockHz;
+        console.WriteLine($"time at {ClockText(hz)}: {Time(run.Counters.Cycles, hz)}; " +
+                          $"bandwidth at 8 bytes per access: {Bandwidth(run.Counters.Accesses, run.Counters.Cycles, hz)}");
+        console.WriteLine();
+
+        var total = Math.Max(1UL, run.Counters.Cycles);
+        var cycles = NewTable(border, "Where the cycles went", "category", "cycles", "share");
+        foreach (var (category, value) in CycleBreakdown.Of(run.Counters).Where(c => c.Cycles > 0))
+            AddRow(cycles, category, N(value), Percent((double)value / total));
+        console.Write(cycles);
+        console.WriteLine();
+
+        if (run.Counters.Exits > 0)
+        {
+            var exits = NewTable(border, "VM exits by reason", "reason", "number", "count", "share", "cycles", "cycles/exit");
+            for (var i = 0; i < ExitReasons.Count; i++)
+            {
+                var count = run.Counters.ExitsByReason[i];
+                if (count == 0) continue;
+                var reason = (ExitReason)i;
+                var c = run.Counters.CyclesByExit[i];
+                AddRow(exits, reason.Name(), reason.Number()?.ToString(Invariant) ?? "-", N(count),
+                    Percent((double)count / run.Counters.Exits), N(c), N(c / (ulong)count));
+            }
+            console.Write(exits);
+            console.WriteLine();
+        }
+
+        RenderMarks(context, run, console, border);
+        RenderOutcome(context, run, console);
+    }
+
+    private static void RenderMarks(ReportContext context, RunResult run, IAnsiConsole console, TableBorder border)
+    {
+        if (run.Marks.IsEmpty) return;
+        var table = NewTable(border, "Between marks", "segment", "accesses", "cycles", "tlb.misses", "walk.refs", "hv.refs", "exits", "faults.guest", "faults.host");
+        var previous = CounterSet.Zero;
+        var previousLabel = "start";
+        foreach (var point in run.Marks.Select(m => (Label: m.Label, Counters: m.Counters)).Append((Label: "end", Counters: run.Counters)))
+        {
+            var d = point.Counters.Subtract(previous);
+            AddRow(table, $"{previousLabel} -> {point.Label}", N(d.Accesses), N(d.Cycles), N(d.TlbMisses), N(d.WalkRefs), N(d.HvRefs),
+                N(d.Exits), N(d.GuestFaults), N(d.HostFaults));
+            previous = point.Counters;
+            previousLabel = point.Label;
+        }
+        console.Write(table);
+        console.WriteLine();
+    }
+
+    private static void RenderOutcome(ReportContext context, RunResult run, IAnsiConsole console)
+    {
+        if (!run.Expects.IsEmpty)
+        {
+            var failed = run.Expects.Count(e => !e.Passed);
+            console.WriteLine($"expectations ({Vocabulary.ModeName(run.Mode)}): {run.Expects.Length - failed} passed, {failed} failed");
+            foreach (var e in run.Expects.Where(e => !e.Passed))
+            {
+                var (line, column) = context.Source.GetLineColumn(e.Span.Start);
+                console.WriteLine($"  {context.DisplayPath}:{line}:{column}: {ScriptInterpreter.Describe(e, run.Mode)}");
+            }
+        }
+        if (run.Interrupted) console.WriteLine($"interrupted ({Vocabulary.ModeName(run.Mode)}): the report shows what ran before Ctrl-C");
+        if (run.Error is { } error)
+        {
+            console.WriteLine($"run-time error in {Vocabulary.ModeName(run.Mode)}:");
+            console.Write(new Text(DiagnosticFormatter.Format(context.Source, error)));
+        }
+    }
+
+    private static void RenderComparison(ReportContext context, IAnsiConsole console, TableBorder border)
+    {
+        var runs = context.Runs;
+        console.WriteLine($"memscript run {context.DisplayPath} (modes {string.Join(", ", runs.Select(r => Vocabulary.ModeName(r.Mode)))})");
+        console.WriteLine();
+        var columns = new[] { "counter" }.Concat(runs.Select(r => Vocabulary.ModeName(r.Mode))).ToArray();
+
+        var table = NewTable(border, "Comparison", columns);
+        var names = runs.SelectMany(r => r.Counters.Named().Select(n => n.Name)).Distinct().ToList();
+        foreach (var name in names)
+            AddRow(table, [name, .. runs.Select(r => N(r.Counters.Get(name)))]);
+        var baseline = runs.FirstOrDefault(r => r.Mode == MmuMode.Native) ?? runs[0];
+        AddRow(table, ["slowdown vs " + Vocabulary.ModeName(baseline.Mode),
+            .. runs.Select(r => baseline.Counters.Cycles == 0 ? "-" : ((double)r.Counters.Cycles / baseline.Counters.Cycles).ToString("0.00", Invariant) + "x")]);
+        AddRow(table, ["time at " + ClockText(runs[0].Options.ClockHz), .. runs.Select(r => Time(r.Counters.Cycles, r.Options.ClockHz))]);
+        AddRow(table, ["bandwidth", .. runs.Select(r => Bandwidth(r.Counters.Accesses, r.Counters.Cycles, r.Options.ClockHz))]);
+        console.Write(table);
+        console.WriteLine();
+
+        var cycles = NewTable(border, "Where the cycles went", ["category", .. columns[1..]]);
+        foreach (var (category, kinds) in CycleBreakdown.Categories)
+        {
+            var values = runs.Select(r => CycleBreakdown.Of(r.Counters).First(c => c.Category == category).Cycles).ToList();
+            if (values.All(v => v == 0)) continue;
+            AddRow(cycles, [category, .. values.Zip(runs, (v, r) => v == 0 ? "-" : $"{N(v)} ({Percent((double)v / Math.Max(1, r.Counters.Cycles))})")]);
+        }
+        console.Write(cycles);
+        console.WriteLine();
+
+        if (runs.Any(r => r.Counters.Exits > 0))
+        {
+            var exits = NewTable(border, "VM exits by reason (count / cycles)", ["reason", .. columns[1..]]);
+            for (var i = 0; i < ExitReasons.Count; i++)
+            {
+                if (runs.All(r => r.Counters.ExitsByReason[i] == 0)) continue;
+                AddRow(exits, [((ExitReason)i).Name(), .. runs.Select(r => r.Counters.ExitsByReason[i] == 0 ? "-"
+                    : $"{N(r.Counters.ExitsByReason[i])} / {N(r.Counters.CyclesByExit[i])}")]);
+            }
+            console.Write(exits);
+            console.WriteLine();
+        }
+
+        if (runs.Any(r => !r.Marks.IsEmpty))
+        {
+            var marks = NewTable(border, "Cycles between marks", ["segment", .. columns[1..]]);
+            var labels = runs.First(r => !r.Marks.IsEmpty).Marks.Select(m => m.Label).Append("end").ToList();
+            var previousLabel = "start";
+            for (var i = 0; i < labels.Count; i++)
+            {
+                var cells = runs.Select(r =>
+                {
+                    var points = r.Marks.Select(m => m.Counters).Append(r.Counters).ToList();
+                    if (i >= points.Count) return "-";
+                    var before = i == 0 ? CounterSet.Zero : points[i - 1];
+                    return N(points[i].Subtract(before).Cycles);
+                });
+                AddRow(marks, [$"{previousLabel} -> {labels[i]}", .. cells]);
+                previousLabel = labels[i];
+            }
+            console.Write(marks);
+            console.WriteLine();
+        }
+
+        foreach (var run in runs) RenderOutcome(context, run, console);
+    }
+}

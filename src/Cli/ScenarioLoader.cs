@@ -1,0 +1,30 @@
+using MemScript.Language.Checking;
+using MemScript.Language.Diagnostics;
+using MemScript.Language.Syntax;
+
+namespace MemScript.Cli;
+
+/// <summary>Reads, parses and checks a scenario file, printing its diagnostics.</summary>
+public static class ScenarioLoader
+{
+    public sealed record Loaded(SourceText Source, CheckedScript? Script, IReadOnlyList<Diagnostic> Diagnostics);
+
+    /// <summary>Null when the file cannot be read (the reason is printed to <paramref name="error"/>).</summary>
+    public static Loaded? Load(string path, TextWriter error)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            error.WriteLine($"{path}: error: cannot read the file: {e.Message}");
+            return null;
+        }
+        var source = new SourceText(path, text);
+        var result = Checker.CheckText(text);
+        error.Write(DiagnosticFormatter.FormatAll(source, result.Diagnostics));
+        return new Loaded(source, result.Script, result.Diagnostics);
+    }
+}

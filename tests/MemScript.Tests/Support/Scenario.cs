@@ -1,0 +1,29 @@
+using MemScript.Engine.Interpreter;
+using MemScript.Language.Checking;
+using MemScript.Language.Diagnostics;
+using MemScript.Language.Syntax;
+
+namespace MemScript.Tests.Support;
+
+/// <summary>Runs scenario text in tests; a scenario that does not check fails the test with its diagnostics.</summary>
+public static class Scenario
+{
+    public static CheckedScript Check(string text, string name = "test.memscript")
+    {
+        var result = Checker.CheckText(text);
+        if (!result.Success)
+            Assert.Fail("scenario does not check:\n" + DiagnosticFormatter.FormatAll(new SourceText(name, text), result.Diagnostics));
+        return result.Script!;
+    }
+
+    public static RunResult Run(string text, MmuMode mode, bool trace = false, string baseDirectory = ".")
+    {
+        var result = ScriptInterpreter.Run(Check(text), new RunOptions { Mode = mode, Trace = trace, BaseDirectory = baseDirectory });
+        if (result.Error is { } error)
+            Assert.Fail("run-time error: " + DiagnosticFormatter.Format(new SourceText("test.memscript", text), error));
+        return result;
+    }
+
+    public static RunResult RunAllowingErrors(string text, MmuMode mode, bool trace = false) =>
+        ScriptInterpreter.Run(Check(text), new RunOptions { Mode = mode, Trace = trace });
+}
