@@ -66,9 +66,6 @@ public sealed partial class Machine
         }
         if (_mode == MmuMode.Shadow) _shadow = new ShadowTables(ShadowLimit(options, _slots));
 
-        SetUp(script);
-        _logger.LogDebug("machine ready: mode {Mode}, {Slots} slots, {Processes} processes, {Tables} guest tables",
-            _mode, _slots.Length, _processes.Count, _guestTables.Count);
     }
 
     public MmuMode Mode => _mode;
@@ -86,35 +83,41 @@ public sealed partial class Machine
 
     // ------------------------------------------------------------ set-up (not counted)
 
-    private void SetUp(CheckedScript script)
+    /// <summary>
+    /// Creates a process before the clock starts: its root table, then the tables its <c>map</c> lines
+    /// need, in the order written. Processes are set up in file order; then <see cref="StartClock"/>.
+    /// </summary>
+    public void SetUp(ProcessInfo info)
     {
-        var index = 0;
-        foreach (var info in script.Processes)
+        var root = AllocateTable(info.Name, 0);
+        var process = new GuestProcess(info.Name, _processes.Count, root);
+        _processes.Add(info.Name, process);
+        foreach (var m in info.Mappings)
         {
-            var root = AllocateTable(info.Name, 0);
-            var process = new GuestProcess(info.Name, index++, root);
-            _processes.Add(info.Name, process);
-            foreach (var m in info.Mappings)
+            switch (m.Kind)
             {
-                switch (m.Kind)
-                {
-                    case MappingKind.Map:
-                        for (var offset = 0UL; offset < m.Size; offset += m.Page.Bytes())
-                            WriteMapping(process, m.Gva + offset, m.Gpa + offset, m.Page, m.Perms);
-                        process.Vmas.Add(new Vma(m.Gva, m.Gva + m.Size, m.Page, m.Perms, VmaKind.Mapped));
-                        break;
-                    case MappingKind.Demand:
-                        process.Vmas.Add(new Vma(m.Gva, m.Gva + m.Size, m.Page, m.Perms, VmaKind.Demand));
-                        break;
-                    case MappingKind.DemandAll:
-                        process.DemandAll = m.Perms;
-                        break;
-                }
+                case MappingKind.Map:
+                    for (var offset = 0UL; offset < m.Size; offset += m.Page.Bytes())
+                        WriteMapping(process, m.Gva + offset, m.Gpa + offset, m.Page, m.Perms);
+                    process.Vmas.Add(new Vma(m.Gva, m.Gva + m.Size, m.Page, m.Perms, VmaKind.Mapped));
+                    break;
+                case MappingKind.Demand:
+                    process.Vmas.Add(new Vma(m.Gva, m.Gva + m.Size, m.Page, m.Perms, VmaKind.Demand));
+                    break;
+                case MappingKind.DemandAll:
+                    process.DemandAll = m.Perms;
+                    break;
             }
         }
-        // Set-up happens before the clock starts: only the page-table pages it created remain counted.
+    }
+
+    /// <summary>Set-up is not counted: only the page-table pages it created remain in the counters.</summary>
+    public void StartClock()
+    {
         Array.Clear(Counters.CyclesByKind);
         Counters.Cycles = 0;
+        _logger.LogDebug("machine ready: mode {Mode}, {Slots} slots, {Processes} processes, {Tables} guest tables",
+            _mode, _slots.Length, _processes.Count, _guestTables.Count);
     }
 
     // ------------------------------------------------------------ accounting helpers

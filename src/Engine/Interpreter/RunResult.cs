@@ -35,6 +35,10 @@ public sealed record RunOptions
     public bool Trace { get; init; }
     public int TraceLimit { get; init; } = int.MaxValue;
     public long MaxAccesses { get; init; }
+
+    /// <summary>Caps on page-table pages and host pages (null: the engine's defaults).</summary>
+    public long? MaxTablePages { get; init; }
+    public long? MaxHostPages { get; init; }
     public string BaseDirectory { get; init; } = ".";
     public CancellationToken Cancel { get; init; }
 

@@ -33,6 +33,8 @@ public sealed class ScriptInterpreter
         _logger = logger ?? NullLogger.Instance;
         var mode = options.Mode ?? script.Machine.Mode;
         var machineOptions = MachineOptions.From(script.Machine, mode) with { MaxAccesses = options.MaxAccesses };
+        if (options.MaxTablePages is { } tables) machineOptions = machineOptions with { MaxTablePages = tables };
+        if (options.MaxHostPages is { } hosts) machineOptions = machineOptions with { MaxHostPages = hosts };
         _sink = options.Trace ? new ListTraceSink(options.TraceLimit) : null;
         _machine = new Machine(machineOptions, script, _sink, _logger);
     }
@@ -58,6 +60,8 @@ public sealed class ScriptInterpreter
         _logger.LogDebug("running in {Mode}", _machine.Mode);
         try
         {
+            foreach (var process in _script.Processes) Run(process.Span, () => _machine.SetUp(process));
+            _machine.StartClock();
             foreach (var item in _script.Syntax.Items)
             {
                 switch (item)

@@ -74,13 +74,17 @@ public sealed class Checker
             }
         }
         CheckSlotOverlaps(slots);
+        if (processes.Count > 0 && !slots.Any(s => !s.Readonly) && !script.Items.OfType<SlotDecl>().Any(s => !s.Readonly && !_diagnostics.Any(d => s.Span.Contains(d.Span))))
+            Report(Errors.NoWritableMemory(script.Items.OfType<ProcessDecl>().First().Name.Span));
         var machine = _machine with { Costs = [.. _costs] };
 
-        if (_diagnostics.Any(d => d.IsError)) return new CheckResult(null, _diagnostics.ToImmutable());
+        // Source order reads best, whatever order the checks ran in; the sort is stable.
+        var sorted = _diagnostics.OrderBy(d => d.Span.Start).ToImmutableArray();
+        if (sorted.Any(d => d.IsError)) return new CheckResult(null, sorted);
         var targets = _mapTargets.OrderBy(t => t.Start).ToImmutableArray();
         return new CheckResult(
             new CheckedScript(script, machine, [.. slots], [.. processes], targets),
-            _diagnostics.ToImmutable());
+            sorted);
     }
 
     private void Report(Diagnostic diagnostic) => _diagnostics.Add(diagnostic);

@@ -6,6 +6,8 @@ namespace MemScript.Language.Diagnostics;
 /// <summary>Prints diagnostics as <c>file:line:col: error MSxxxx: message</c>, the source line and a caret under the span.</summary>
 public static class DiagnosticFormatter
 {
+    private const int MaxShown = 100;
+
     public static string Format(SourceText source, Diagnostic diagnostic)
     {
         var (line, column) = source.GetLineColumn(diagnostic.Span.Start);
@@ -16,14 +18,26 @@ public static class DiagnosticFormatter
 
         var text = source.GetLine(line);
         var lineStart = diagnostic.Span.Start - (column - 1);
-        // The caret line repeats the source line's tabs so the caret stays under the token in any tab width.
-        var shown = Printable(text);
-        sb.Append("    ").Append(shown).Append('\n');
-        var pad = new StringBuilder();
-        for (var i = 0; i < column - 1 && i < text.Length; i++) pad.Append(text[i] == '\t' ? '\t' : ' ');
         var spanEndOnLine = Math.Min(diagnostic.Span.End, lineStart + text.Length);
         var width = Math.Max(1, spanEndOnLine - diagnostic.Span.Start);
-        sb.Append("    ").Append(pad).Append('^').Append(new string('~', width - 1)).Append('\n');
+
+        // A very long line is shown as a window around the span, so the caret stays on screen.
+        var caretColumn = column - 1;
+        if (text.Length > MaxShown)
+        {
+            var from = Math.Max(0, Math.Min(caretColumn - MaxShown / 2, text.Length - MaxShown));
+            var prefix = from > 0 ? "..." : "";
+            var suffix = from + MaxShown < text.Length ? "..." : "";
+            text = prefix + text.Substring(from, Math.Min(MaxShown, text.Length - from)) + suffix;
+            caretColumn = caretColumn - from + prefix.Length;
+            width = Math.Min(width, text.Length - caretColumn);
+        }
+
+        // The caret line repeats the source line's tabs so the caret stays under the token in any tab width.
+        sb.Append("    ").Append(Printable(text)).Append('\n');
+        var pad = new StringBuilder();
+        for (var i = 0; i < caretColumn && i < text.Length; i++) pad.Append(text[i] == '\t' ? '\t' : ' ');
+        sb.Append("    ").Append(pad).Append('^').Append(new string('~', Math.Max(0, width - 1))).Append('\n');
         return sb.ToString();
     }
 

@@ -22,6 +22,9 @@ public static class Errors
     public static Diagnostic NestingTooDeep(TextSpan span, int limit) =>
         Error("MS0002", span, $"nesting deeper than {limit} levels of parentheses or blocks");
 
+    public static Diagnostic ExpressionTooDeep(TextSpan span, int limit) =>
+        Error("MS0002", span, $"expression nested deeper than {limit} levels of operators and parentheses");
+
     public static Diagnostic BadNumber(TextSpan span, string text, string problem) =>
         Error("MS0003", span, $"invalid integer literal '{text}': {problem}");
 
@@ -61,6 +64,9 @@ public static class Errors
 
     public static Diagnostic SlotGpaTooWide(TextSpan span) =>
         Error("MS0110", span, "slot gpa range goes beyond the 52-bit guest-physical address width");
+
+    public static Diagnostic NoWritableMemory(TextSpan span) =>
+        Error("MS0111", span, "the guest has no writable memory for its page tables: declare a slot that is not readonly");
 
     // ---- MS02xx: names and processes
     public static Diagnostic DuplicateProcess(TextSpan span, string name) =>

@@ -28,7 +28,7 @@ internal static class LiteralCheck
             var (expr, depth) = stack.Pop();
             if (depth > maxDepth)
             {
-                diagnostics.Add(Errors.NestingTooDeep(expr.Span, maxDepth));
+                diagnostics.Add(Errors.ExpressionTooDeep(root.Span, maxDepth));
                 return;
             }
             switch (expr)

@@ -1,0 +1,51 @@
+using MemScript.Language.Checking;
+using MemScript.Language.Diagnostics;
+using MemScript.Tests.Support;
+
+namespace MemScript.Tests.Language;
+
+/// <summary>
+/// tests/cases/syntax: each NAME.memscript beside NAME.expected, the AST dump of a file that checks or
+/// the exact diagnostics of one that does not.
+/// </summary>
+public class SyntaxCaseTests
+{
+    public static IEnumerable<TestCaseData> Cases() =>
+        Directory.GetFiles(Path.Combine(Paths.Cases, "syntax"), "*.memscript").Order(StringComparer.Ordinal)
+            .Select(f => new TestCaseData(Path.GetFileName(f)).SetName("syntax case " + Path.GetFileNameWithoutExtension(f)));
+
+    public static string Output(string path)
+    {
+        var source = new SourceText(Path.GetFileName(path), File.ReadAllText(path));
+        var result = Checker.CheckText(source.Text);
+        return result.Success
+            ? DiagnosticFormatter.FormatAll(source, result.Diagnostics) + AstPrinter.Print(result.Script!.Syntax, source)
+            : DiagnosticFormatter.FormatAll(source, result.Diagnostics);
+    }
+
+    [Test, TestCaseSource(nameof(Cases))]
+    public void Case(string file)
+    {
+        var path = Path.Combine(Paths.Cases, "syntax", file);
+        var output = Output(path);
+        var good = file.StartsWith("good-", StringComparison.Ordinal);
+        Assert.That(output.Contains(": error MS"), Is.EqualTo(!good), good ? "a good case must check clean" : "a bad case must be rejected");
+        ExpectedFile.Verify(Path.ChangeExtension(path, ".expected"), output);
+    }
+
+    [Test]
+    public void Every_check_time_diagnostic_code_has_a_case()
+    {
+        var codes = typeof(Errors).GetMethods()
+            .Where(m => m.ReturnType == typeof(Diagnostic) && m.GetParameters().All(p => p.ParameterType != typeof(string) || p.Name != "code"))
+            .Select(m => m.Name).ToList();
+        var seen = Directory.GetFiles(Path.Combine(Paths.Cases, "syntax"), "*.expected")
+            .SelectMany(f => System.Text.RegularExpressions.Regex.Matches(File.ReadAllText(f), @"error (MS0[0-5]\d\d)").Select(m => m.Groups[1].Value))
+            .ToHashSet();
+        var declared = System.Text.RegularExpressions.Regex.Matches(File.ReadAllText(Path.Combine(Paths.RepositoryRoot, "src", "Language", "Diagnostics", "Errors.cs")),
+            "\"(MS0[0-5]\\d\\d)\"").Select(m => m.Groups[1].Value).ToHashSet();
+        Assert.That(codes, Is.Not.Empty);
+        Assert.That(declared.Except(seen), Is.Empty, "check-time codes without a case in tests/cases/syntax");
+        Assert.That(Directory.GetFiles(Path.Combine(Paths.Cases, "syntax"), "bad-*.memscript").Length, Is.GreaterThanOrEqualTo(40));
+    }
+}
