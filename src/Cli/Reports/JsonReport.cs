@@ -54,6 +54,7 @@ public static class JsonReport
             w.WriteStartObject();
             w.WriteNumber("line", source.GetLineColumn(e.Span.Start).Line);
             w.WriteString("counter", e.Counter);
+            if (e.Since is not null) w.WriteString("since", e.Since);
             w.WriteString("op", AstPrinter.CompareText(e.Op));
             w.WriteNumber("expected", e.Expected);
             w.WriteNumber("actual", e.Actual);

@@ -129,19 +129,29 @@ public static class TextReport
     private static void RenderMarks(ReportContext context, RunResult run, IAnsiConsole console, TableBorder border)
     {
         if (run.Marks.IsEmpty) return;
-        var table = NewTable(border, "Between marks", "segment", "accesses", "cycles", "tlb.misses", "walk.refs", "hv.refs", "exits", "faults.guest", "faults.host");
+        var table = NewTable(border, "Between marks", "segment", "accesses", "cycles", "tlb.misses", "walk.refs", "hv.refs", "exits", "faults", "bandwidth");
+        table.Columns[0].NoWrap();
         var previous = CounterSet.Zero;
         var previousLabel = "start";
-        foreach (var point in run.Marks.Select(m => (Label: m.Label, Counters: m.Counters)).Append((Label: "end", Counters: run.Counters)))
+        foreach (var point in Segments(run))
         {
             var d = point.Counters.Subtract(previous);
             AddRow(table, $"{previousLabel} -> {point.Label}", N(d.Accesses), N(d.Cycles), N(d.TlbMisses), N(d.WalkRefs), N(d.HvRefs),
-                N(d.Exits), N(d.GuestFaults), N(d.HostFaults));
+                N(d.Exits), N(d.GuestFaults + d.HostFaults), Bandwidth(d.Accesses, d.Cycles, run.Options.ClockHz));
             previous = point.Counters;
             previousLabel = point.Label;
         }
         console.Write(table);
         console.WriteLine();
+    }
+
+    /// <summary>The marks and the end of the run, without an empty last segment when the run ends at a mark.</summary>
+    private static IEnumerable<(string Label, CounterSet Counters)> Segments(RunResult run)
+    {
+        var points = run.Marks.Select(m => (m.Label, m.Counters)).ToList();
+        if (points.Count == 0 || points[^1].Counters.Cycles != run.Counters.Cycles || points[^1].Counters.Accesses != run.Counters.Accesses)
+            points.Add(("end", run.Counters));
+        return points;
     }
 
     private static void RenderOutcome(ReportContext context, RunResult run, IAnsiConsole console)
@@ -151,10 +161,7 @@ public static class TextReport
             var failed = run.Expects.Count(e => !e.Passed);
             console.WriteLine($"expectations ({Vocabulary.ModeName(run.Mode)}): {run.Expects.Length - failed} passed, {failed} failed");
             foreach (var e in run.Expects.Where(e => !e.Passed))
-            {
-                var (line, column) = context.Source.GetLineColumn(e.Span.Start);
-                console.WriteLine($"  {context.DisplayPath}:{line}:{column}: {ScriptInterpreter.Describe(e, run.Mode)}");
-            }
+                console.Write(new Text(DiagnosticFormatter.Format(context.Source, Errors.ExpectFailed(e.Span, ScriptInterpreter.Describe(e, run.Mode)))));
         }
         if (run.Interrupted) console.WriteLine($"interrupted ({Vocabulary.ModeName(run.Mode)}): the report shows what ran before Ctrl-C");
         if (run.Error is { } error)
@@ -208,17 +215,19 @@ public static class TextReport
 
         if (runs.Any(r => !r.Marks.IsEmpty))
         {
-            var marks = NewTable(border, "Cycles between marks", ["segment", .. columns[1..]]);
-            var labels = runs.First(r => !r.Marks.IsEmpty).Marks.Select(m => m.Label).Append("end").ToList();
+            var marks = NewTable(border, "Cycles between marks (bandwidth)", ["segment", .. columns[1..]]);
+            marks.Columns[0].NoWrap();
+            var labels = Segments(runs.First(r => !r.Marks.IsEmpty)).Select(s => s.Label).ToList();
             var previousLabel = "start";
             for (var i = 0; i < labels.Count; i++)
             {
                 var cells = runs.Select(r =>
                 {
-                    var points = r.Marks.Select(m => m.Counters).Append(r.Counters).ToList();
+                    var points = Segments(r).Select(s => s.Counters).ToList();
                     if (i >= points.Count) return "-";
                     var before = i == 0 ? CounterSet.Zero : points[i - 1];
-                    return N(points[i].Subtract(before).Cycles);
+                    var d = points[i].Subtract(before);
+                    return $"{N(d.Cycles)} ({Bandwidth(d.Accesses, d.Cycles, r.Options.ClockHz)})";
                 });
                 AddRow(marks, [$"{previousLabel} -> {labels[i]}", .. cells]);
                 previousLabel = labels[i];

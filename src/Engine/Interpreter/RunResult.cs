@@ -10,7 +10,7 @@ namespace MemScript.Engine.Interpreter;
 public sealed record MarkRecord(string Label, CounterSet Counters, TextSpan Span);
 
 /// <summary>One evaluated <c>expect</c>.</summary>
-public sealed record ExpectRecord(string Counter, CompareOp Op, ulong Expected, long Actual, bool Passed, TextSpan Span);
+public sealed record ExpectRecord(string Counter, CompareOp Op, ulong Expected, long Actual, bool Passed, TextSpan Span, string? Since = null);
 
 /// <summary>Everything one run of a scenario in one mode produced.</summary>
 public sealed record RunResult(

@@ -295,6 +295,12 @@ public sealed class ScriptInterpreter
         var expected = Evaluate(e.Value);
         var counters = _machine.Counters.Snapshot();
         var actual = counters.Get(e.Counter.Text);
+        if (e.Since is { } since)
+        {
+            var mark = _marks.LastOrDefault(m => m.Label == since.Text)
+                ?? throw new ScriptError(Errors.RunTime(since.Span, "MS0608", $"expect since \"{since.Text}\": that mark has not been reached yet"));
+            actual -= mark.Counters.Get(e.Counter.Text);
+        }
         var passed = e.Op switch
         {
             CompareOp.Eq => (ulong)actual == expected,
@@ -304,15 +310,15 @@ public sealed class ScriptInterpreter
             CompareOp.Gt => (ulong)actual > expected,
             _ => (ulong)actual >= expected,
         };
-        _expects.Add(new ExpectRecord(e.Counter.Text, e.Op, expected, actual, passed, e.Span));
+        _expects.Add(new ExpectRecord(e.Counter.Text, e.Op, expected, actual, passed, e.Span, e.Since?.Text));
         if (!passed)
             _sink?.Emit(new ExpectFailedEvent(counters.Cycles, counters.Accesses,
-                $"{e.Counter.Text} {AstPrinter.CompareText(e.Op)} {expected}, but it is {actual}", 0));
+                $"{e.Counter.Text}{(e.Since is null ? "" : $" since \"{e.Since.Text}\"")} {AstPrinter.CompareText(e.Op)} {expected}, but it is {actual}", 0));
     }
 
     /// <summary>The failure message of an expectation, as reports print it.</summary>
     public static string Describe(ExpectRecord e, MmuMode mode) =>
-        $"expectation failed in {Vocabulary.ModeName(mode)}: {e.Counter} {AstPrinter.CompareText(e.Op)} {e.Expected}, but {e.Counter} is {e.Actual}";
+        $"expectation failed in {Vocabulary.ModeName(mode)}: {e.Counter}{(e.Since is null ? "" : $" since \"{e.Since}\"")} {AstPrinter.CompareText(e.Op)} {e.Expected}, but it is {e.Actual}";
 
     // ------------------------------------------------------------ expressions
 

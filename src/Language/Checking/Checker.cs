@@ -27,6 +27,7 @@ public sealed class Checker
     private readonly Scope _globals = new(null);
     private readonly List<(ulong Start, ulong End)> _mapTargets = new();
     private HashSet<string> _processNames = new(StringComparer.Ordinal);
+    private HashSet<string> _markLabels = new(StringComparer.Ordinal);
     private int _guestLevels = 4;
 
     private Checker() { }
@@ -47,6 +48,7 @@ public sealed class Checker
         // Paging depth is needed by mapping checks wherever it is declared; it holds no expression.
         _guestLevels = script.Items.OfType<PagingDecl>().FirstOrDefault(p => p.Guest)?.Levels.Text[0] == '5' ? 5 : 4;
         _processNames = script.Items.OfType<ProcessDecl>().Select(p => p.Name.Text).ToHashSet(StringComparer.Ordinal);
+        _markLabels = SyntaxWalker.Statements(script).OfType<MarkStmt>().Select(m => m.Label).ToHashSet(StringComparer.Ordinal);
 
         var slots = new List<SlotInfo>();
         var processes = new List<ProcessInfo>();
@@ -150,8 +152,8 @@ public sealed class Checker
                 if (!Once("cost " + d.Cost.Text, d.Span)) break;
                 if (Constant(d.Value, _globals) is { } v)
                 {
-                    if (d.Cost.Text == "shadow-pages" && v is 0 or > 1 << 24)
-                        Report(Errors.ValueOutOfRange(d.Value.Span, "shadow-pages", v, "1..16777216"));
+                    if (d.Cost.Text == "shadow-pages" && v is < 8 or > 1 << 24)
+                        Report(Errors.ValueOutOfRange(d.Value.Span, "shadow-pages", v, "8..16777216: a walk path of shadow tables must fit"));
                     else if (v > 1UL << 40)
                         Report(Errors.ValueOutOfRange(d.Value.Span, "cost " + d.Cost.Text, v, "0..2^40 cycles"));
                     else _costs.Add((d.Cost.Text, v));
@@ -344,6 +346,7 @@ public sealed class Checker
                     continue;
                 case ExpectStmt e:
                     if (!Vocabulary.IsCounter(e.Counter.Text)) Report(Errors.UnknownCounter(e.Counter.Span, e.Counter.Text));
+                    if (e.Since is { } since && !_markLabels.Contains(since.Text)) Report(Errors.UnknownMark(since.Span, since.Text));
                     Evaluate(e.Value, scope);
                     continue;
                 case ReplayStmt r:

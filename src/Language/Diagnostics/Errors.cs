@@ -134,6 +134,9 @@ public static class Errors
     public static Diagnostic UnknownReplayFormat(TextSpan span, string format) =>
         Error("MS0406", span, $"unknown replay format '{format}'; known formats: lackey");
 
+    public static Diagnostic UnknownMark(TextSpan span, string label) =>
+        Error("MS0407", span, $"no mark \"{label}\" in this file for 'since' to refer to");
+
     // ---- MS05xx: constant expressions
     public static Diagnostic Overflow(TextSpan span, string what) =>
         Error("MS0501", span, $"{what} does not fit in an unsigned 64-bit value");

@@ -29,7 +29,7 @@ public static class ScriptParser
         "slot", "gpa", "size", "hva", "backing", "readonly", "process", "let", "map", "page", "to", "demand",
         "all", "unmap", "protect", "run", "read", "write", "exec", "as", "kernel", "sweep", "stride", "times",
         "random", "in", "align", "seed", "repeat", "switch", "invlpg", "flush", "replay", "format", "mark",
-        "expect", "native", "software", "shadow", "ept");
+        "expect", "since", "native", "software", "shadow", "ept");
 
     // ------------------------------------------------------------ trivia and tokens
 
@@ -286,10 +286,12 @@ public static class ScriptParser
         from counter in DottedWord.Labelled("counter")
         from op in Comparison
         from value in Expression
+        from since in Kw("since").Then(StringLiteral).Optional()
         from modes in Kw("in").Then(ModeWord.AtLeastOnce()).Optional()
         select (Stmt)new ExpectStmt(counter, op, value,
+            since.HasValue ? new Word(since.Value.Value, since.Value.Span) : null,
             modes.HasValue ? modes.Value.ToImmutableArray() : [],
-            SpanOf(kw, value.Span, modes.HasValue ? modes.Value.Last().Span : null));
+            SpanOf(kw, value.Span, since.HasValue ? since.Value.Span : null, modes.HasValue ? modes.Value.Last().Span : null));
 
     private static readonly Parser<char, Stmt> Statement =
         Dispatch("statement",

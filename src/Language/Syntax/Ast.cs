@@ -81,7 +81,8 @@ public sealed record MarkStmt(string Label, TextSpan Span) : Stmt(Span);
 
 public enum CompareOp { Eq, Ne, Lt, Le, Gt, Ge }
 
-public sealed record ExpectStmt(Name Counter, CompareOp Op, Expr Value, ImmutableArray<Word> Modes, TextSpan Span) : Stmt(Span);
+/// <summary><c>expect COUNTER OP EXPR [since "LABEL"] [in MODE...]</c>; with <c>since</c> the counter's change since that mark.</summary>
+public sealed record ExpectStmt(Name Counter, CompareOp Op, Expr Value, Word? Since, ImmutableArray<Word> Modes, TextSpan Span) : Stmt(Span);
 
 /// <summary><c>let NAME = EXPR</c>, at the top level or inside a block.</summary>
 public sealed record LetStmt(Name Name, Expr Value, TextSpan Span) : Stmt(Span);

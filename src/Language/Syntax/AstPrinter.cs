@@ -89,7 +89,7 @@ public static class AstPrinter
             case ReplayStmt r: sb.AppendLine($"replay \"{r.Path}\"{Opt("format", r.Format)} {at}"); break;
             case MarkStmt m: sb.AppendLine($"mark \"{m.Label}\" {at}"); break;
             case ExpectStmt e:
-                sb.AppendLine($"expect {e.Counter.Text} {CompareText(e.Op)} {ExprText(e.Value)}" + (e.Modes.IsEmpty ? "" : " in " + string.Join(" ", e.Modes.Select(m => m.Text))) + $" {at}");
+                sb.AppendLine($"expect {e.Counter.Text} {CompareText(e.Op)} {ExprText(e.Value)}" + (e.Since is null ? "" : $" since \"{e.Since.Text}\"") + (e.Modes.IsEmpty ? "" : " in " + string.Join(" ", e.Modes.Select(m => m.Text))) + $" {at}");
                 break;
             case LetStmt l: sb.AppendLine($"let {l.Name.Text} = {ExprText(l.Value)} {at}"); break;
         }
