@@ -59,6 +59,11 @@ public static class TextReport
         return table;
     }
 
+    // Plain lines bypass Spectre's word wrapping: a diagnostic or a long path must stay one line.
+    private static void Raw(IAnsiConsole console, string text) => console.Profile.Out.Writer.Write(text.Replace("\r\n", "\n"));
+
+    private static void Line(IAnsiConsole console, string text = "") => Raw(console, text + "\n");
+
     private static void AddRow(Table table, params string[] cells) => table.AddRow(cells.Select(c => (IRenderable)new Text(c)).ToArray());
 
     private static string N(long value) => value.ToString("N0", Invariant);
@@ -86,25 +91,25 @@ public static class TextReport
     private static void RenderSingle(ReportContext context, RunResult run, IAnsiConsole console, TableBorder border)
     {
         var mode = Vocabulary.ModeName(run.Mode);
-        console.WriteLine($"memscript run {context.DisplayPath} (mode {mode})");
-        console.WriteLine();
+        Line(console, $"memscript run {context.DisplayPath} (mode {mode})");
+        Line(console);
 
         var counters = NewTable(border, "Counters", "counter", "value");
         foreach (var (name, value) in run.Counters.Named()) AddRow(counters, name, N(value));
         console.Write(counters);
-        console.WriteLine();
+        Line(console);
 
         var hz = run.Options.ClockHz;
-        console.WriteLine($"time at {ClockText(hz)}: {Time(run.Counters.Cycles, hz)}; " +
+        Line(console, $"time at {ClockText(hz)}: {Time(run.Counters.Cycles, hz)}; " +
                           $"bandwidth at 8 bytes per access: {Bandwidth(run.Counters.Accesses, run.Counters.Cycles, hz)}");
-        console.WriteLine();
+        Line(console);
 
         var total = Math.Max(1UL, run.Counters.Cycles);
         var cycles = NewTable(border, "Where the cycles went", "category", "cycles", "share");
         foreach (var (category, value) in CycleBreakdown.Of(run.Counters).Where(c => c.Cycles > 0))
             AddRow(cycles, category, N(value), Percent((double)value / total));
         console.Write(cycles);
-        console.WriteLine();
+        Line(console);
 
         if (run.Counters.Exits > 0)
         {
@@ -119,7 +124,7 @@ public static class TextReport
                     Percent((double)count / run.Counters.Exits), N(c), N(c / (ulong)count));
             }
             console.Write(exits);
-            console.WriteLine();
+            Line(console);
         }
 
         RenderMarks(context, run, console, border);
@@ -142,7 +147,7 @@ public static class TextReport
             previousLabel = point.Label;
         }
         console.Write(table);
-        console.WriteLine();
+        Line(console);
     }
 
     /// <summary>The marks and the end of the run, without an empty last segment when the run ends at a mark.</summary>
@@ -159,23 +164,23 @@ public static class TextReport
         if (!run.Expects.IsEmpty)
         {
             var failed = run.Expects.Count(e => !e.Passed);
-            console.WriteLine($"expectations ({Vocabulary.ModeName(run.Mode)}): {run.Expects.Length - failed} passed, {failed} failed");
+            Line(console, $"expectations ({Vocabulary.ModeName(run.Mode)}): {run.Expects.Length - failed} passed, {failed} failed");
             foreach (var e in run.Expects.Where(e => !e.Passed))
-                console.Write(new Text(DiagnosticFormatter.Format(context.Source, Errors.ExpectFailed(e.Span, ScriptInterpreter.Describe(e, run.Mode)))));
+                Raw(console, DiagnosticFormatter.Format(context.Source, Errors.ExpectFailed(e.Span, ScriptInterpreter.Describe(e, run.Mode))));
         }
-        if (run.Interrupted) console.WriteLine($"interrupted ({Vocabulary.ModeName(run.Mode)}): the report shows what ran before Ctrl-C");
+        if (run.Interrupted) Line(console, $"interrupted ({Vocabulary.ModeName(run.Mode)}): the report shows what ran before Ctrl-C");
         if (run.Error is { } error)
         {
-            console.WriteLine($"run-time error in {Vocabulary.ModeName(run.Mode)}:");
-            console.Write(new Text(DiagnosticFormatter.Format(context.Source, error)));
+            Line(console, $"run-time error in {Vocabulary.ModeName(run.Mode)}:");
+            Raw(console, DiagnosticFormatter.Format(context.Source, error));
         }
     }
 
     private static void RenderComparison(ReportContext context, IAnsiConsole console, TableBorder border)
     {
         var runs = context.Runs;
-        console.WriteLine($"memscript run {context.DisplayPath} (modes {string.Join(", ", runs.Select(r => Vocabulary.ModeName(r.Mode)))})");
-        console.WriteLine();
+        Line(console, $"memscript run {context.DisplayPath} (modes {string.Join(", ", runs.Select(r => Vocabulary.ModeName(r.Mode)))})");
+        Line(console);
         var columns = new[] { "counter" }.Concat(runs.Select(r => Vocabulary.ModeName(r.Mode))).ToArray();
 
         var table = NewTable(border, "Comparison", columns);
@@ -188,7 +193,7 @@ public static class TextReport
         AddRow(table, ["time at " + ClockText(runs[0].Options.ClockHz), .. runs.Select(r => Time(r.Counters.Cycles, r.Options.ClockHz))]);
         AddRow(table, ["bandwidth", .. runs.Select(r => Bandwidth(r.Counters.Accesses, r.Counters.Cycles, r.Options.ClockHz))]);
         console.Write(table);
-        console.WriteLine();
+        Line(console);
 
         var cycles = NewTable(border, "Where the cycles went", ["category", .. columns[1..]]);
         foreach (var (category, kinds) in CycleBreakdown.Categories)
@@ -198,7 +203,7 @@ public static class TextReport
             AddRow(cycles, [category, .. values.Zip(runs, (v, r) => v == 0 ? "-" : $"{N(v)} ({Percent((double)v / Math.Max(1, r.Counters.Cycles))})")]);
         }
         console.Write(cycles);
-        console.WriteLine();
+        Line(console);
 
         if (runs.Any(r => r.Counters.Exits > 0))
         {
@@ -210,7 +215,7 @@ public static class TextReport
                     : $"{N(r.Counters.ExitsByReason[i])} / {N(r.Counters.CyclesByExit[i])}")]);
             }
             console.Write(exits);
-            console.WriteLine();
+            Line(console);
         }
 
         if (runs.Any(r => !r.Marks.IsEmpty))
@@ -233,7 +238,7 @@ public static class TextReport
                 previousLabel = labels[i];
             }
             console.Write(marks);
-            console.WriteLine();
+            Line(console);
         }
 
         foreach (var run in runs) RenderOutcome(context, run, console);
