@@ -81,8 +81,8 @@ public sealed partial class Machine
         return FillOutcome.Mmio;
     }
 
-    private void FillTlb(ulong gva, PageSize size, bool writable, bool user, bool executable, ulong frame) =>
-        _tlb.Fill(gva, _currentTag, (int)size, ToTlbPerms(writable, user, executable), frame);
+    private void FillTlb(ulong gva, PageSize size, PageSize guestPage, bool writable, bool user, bool executable, ulong frame) =>
+        _tlb.Fill(gva, _currentTag, (int)size, ToTlbPerms(writable, user, executable), frame, (int)guestPage);
 
     /// <summary>The result of a guest walk done in software by KVM or the software MMU.</summary>
     private struct GuestWalk
@@ -158,7 +158,7 @@ public sealed partial class Machine
                 var gpa = (entry & Pte.AddressMask & ~(coverage - 1)) + (gva & (coverage - 1));
                 var slot = FindSlot(gpa);
                 if (slot is null || (slot.Readonly && kind == AccessKind.Write)) return Mmio(gva, gpa, kind);
-                FillTlb(gva, SizeOfLevel(level), writable && !slot.Readonly, user, executable, gpa & ~(coverage - 1));
+                FillTlb(gva, SizeOfLevel(level), SizeOfLevel(level), writable && !slot.Readonly, user, executable, gpa & ~(coverage - 1));
                 return FillOutcome.Filled;
             }
             table = entry & Pte.AddressMask;
@@ -181,7 +181,7 @@ public sealed partial class Machine
         if (slot is null || (slot.Readonly && kind == AccessKind.Write)) return Mmio(gva, walk.Gpa, kind);
         var hpa = TouchHost(slot, walk.Gpa);
         var size = Min(SizeOfLevel(walk.LeafLevel), HostMapSize(slot, walk.Gpa));
-        FillTlb(gva, size, walk.Writable && !slot.Readonly, walk.User, walk.Executable, hpa & ~(size.Bytes() - 1));
+        FillTlb(gva, size, SizeOfLevel(walk.LeafLevel), walk.Writable && !slot.Readonly, walk.User, walk.Executable, hpa & ~(size.Bytes() - 1));
         return FillOutcome.Filled;
     }
 
@@ -246,7 +246,7 @@ public sealed partial class Machine
         if ((kind == AccessKind.Write && !eptWritable) || (kind == AccessKind.Exec && !eptExecutable))
             return EptViolation(gva, gpa, kind, finalTranslation: true, eptEntry & EptEntry.Rwx);
         var size = Min(SizeOfLevel(level), SizeOfLevel(eptLevel));
-        FillTlb(gva, size, writable && eptWritable, user, executable && eptExecutable, hpa & ~(size.Bytes() - 1));
+        FillTlb(gva, size, SizeOfLevel(level), writable && eptWritable, user, executable && eptExecutable, hpa & ~(size.Bytes() - 1));
         return FillOutcome.Filled;
     }
 

@@ -188,9 +188,7 @@ public sealed partial class Machine
     {
         var process = RequireCurrent();
         if (Tracing) _trace!.Emit(new InvlpgEvent(Cycle, AccessNumber, new Gva(gva)));
-        var size = GuestPageSizeAt(process, gva);
-        var start = gva & ~(size - 1);
-        _tlb.FlushRange(_currentTag, start, start + size);
+        _tlb.InvalidatePage(gva, _currentTag);
         // INVLPG also invalidates the paging-structure caches of the current PCID (SDM 4.10.4.1).
         _pwc?.FlushTag(_currentTag);
         if (_shadow is not null)
@@ -199,20 +197,6 @@ public sealed partial class Machine
             ShadowInvalidatePage(gva);
             Resume();
         }
-    }
-
-    /// <summary>The size of the guest page mapping an address (4 KiB where nothing maps it).</summary>
-    private ulong GuestPageSizeAt(GuestProcess process, ulong gva)
-    {
-        var table = process.Root;
-        for (var level = _levels; level >= 1; level--)
-        {
-            var entry = ReadGuestEntry(table, Pte.Index(gva, level));
-            if ((entry & Pte.Present) == 0) return 4096;
-            if (level == 1 || (entry & Pte.PageSize) != 0) return Pte.Coverage(level);
-            table = entry & Pte.AddressMask;
-        }
-        return 4096;
     }
 
     // ------------------------------------------------------------ run-time page-table edits

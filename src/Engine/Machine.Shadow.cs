@@ -27,30 +27,36 @@ public sealed partial class Machine
         }
         var refs = 0;
         var present = false;
+        var exited = false;
         bool writable = true, user = true, executable = true;
         for (; ; level--)
         {
             refs++;
             var entry = page.Entries[Pte.Index(gva, level)];
             if ((entry & Pte.Present) == 0) break;
-            if ((entry & Pte.MmioMarker) != 0)
-            {
-                // KVM's MMIO shadow entry: the reserved bit faults, and KVM hands the access to the VMM
-                // without walking the guest table again.
-                CountWalk(gva, kind, refs);
-                Exit(ExitReason.ExceptionNmi, Tracing ? new PageFaultExit(Cycle, AccessNumber, new Gva(gva), ErrorCode(kind, kernel, true) | PfReserved) : null);
-                return Mmio(gva, (entry & Pte.AddressMask) + (gva & 0xfff), kind);
-            }
             writable &= (entry & Pte.Writable) != 0;
             user &= (entry & Pte.User) != 0;
             executable &= (entry & Pte.ExecuteDisable) == 0;
+            if ((entry & Pte.MmioMarker) != 0)
+            {
+                // KVM's MMIO shadow entry: the reserved bit faults. The entry keeps the guest's access
+                // bits; when they allow the access KVM hands it to the VMM without walking the guest
+                // table again, otherwise it walks the guest table and injects the #PF.
+                CountWalk(gva, kind, refs);
+                Exit(ExitReason.ExceptionNmi, Tracing ? new PageFaultExit(Cycle, AccessNumber, new Gva(gva), ErrorCode(kind, kernel, true) | PfReserved) : null);
+                if (Allows(writable, user, executable, kind, kernel))
+                    return Mmio(gva, (entry & Pte.AddressMask & ~Pte.MmioMarker) + (gva & 0xfff), kind);
+                exited = true;
+                break;
+            }
             if (level == 1 || (entry & Pte.PageSize) != 0)
             {
                 if (Allows(writable, user, executable, kind, kernel))
                 {
                     CountWalk(gva, kind, refs);
                     var coverage = Pte.Coverage(level);
-                    FillTlb(gva, SizeOfLevel(level), writable, user, executable, entry & Pte.AddressMask & ~(coverage - 1));
+                    // A direct (splitting) table below the guest leaf: the guest page is larger than this entry.
+                    FillTlb(gva, SizeOfLevel(level), SizeOfLevel(Math.Max(level, page.GuestPageLevel)), writable, user, executable, entry & Pte.AddressMask & ~(coverage - 1));
                     return FillOutcome.Filled;
                 }
                 present = true;
@@ -60,8 +66,11 @@ public sealed partial class Machine
             _pwc?.Fill(gva, _currentTag, level, child);
             page = shadow.ByHpa(child);
         }
-        CountWalk(gva, kind, refs);
-        Exit(ExitReason.ExceptionNmi, Tracing ? new PageFaultExit(Cycle, AccessNumber, new Gva(gva), ErrorCode(kind, kernel, present)) : null);
+        if (!exited)
+        {
+            CountWalk(gva, kind, refs);
+            Exit(ExitReason.ExceptionNmi, Tracing ? new PageFaultExit(Cycle, AccessNumber, new Gva(gva), ErrorCode(kind, kernel, present)) : null);
+        }
 
         // KVM walks the guest table in software (FNAME(walk_addr)).
         Span<ulong> tables = stackalloc ulong[6];
@@ -74,7 +83,8 @@ public sealed partial class Machine
         {
             Charge(CostKind.ShadowFill);
             var mmioPage = walk.Gpa & ~0xfffUL;
-            BuildShadowPath(gva, tables, walk, 1, mmioPage | Pte.Present | Pte.MmioMarker);
+            var access = (walk.Writable ? Pte.Writable : 0) | (walk.User ? Pte.User : 0) | (walk.Executable ? 0 : Pte.ExecuteDisable);
+            BuildShadowPath(gva, tables, walk, 1, mmioPage | Pte.Present | Pte.MmioMarker | access);
             if (Tracing) _trace!.Emit(new ShadowMapEvent(Cycle, AccessNumber, new Gva(gva & ~0xfffUL), new Hpa(0), PageSize.Size4K, false, true));
             return Mmio(gva, walk.Gpa, kind);
         }
@@ -126,7 +136,7 @@ public sealed partial class Machine
                 var key = level - 1 >= walk.LeafLevel
                     ? new ShadowKey(guestTables[level - 1], level - 1, false, 0)
                     : new ShadowKey(walk.Gpa & ~(coverage - 1), level - 1, true, access);
-                child = shadow.Find(key) ?? CreateShadowPage(key, SignExtend(gva & ~(coverage - 1)), pinned);
+                child = shadow.Find(key) ?? CreateShadowPage(key, SignExtend(gva & ~(coverage - 1)), pinned, key.Direct ? walk.LeafLevel : 0);
                 page.Entries[index] = child.Hpa | Pte.Table;
                 child.Parents.Add((page, index));
             }
@@ -138,12 +148,12 @@ public sealed partial class Machine
         page.Entries[leafIndex] = leafEntry;
     }
 
-    private ShadowPage CreateShadowPage(ShadowKey key, ulong gvaBase, List<ShadowPage> pinned)
+    private ShadowPage CreateShadowPage(ShadowKey key, ulong gvaBase, List<ShadowPage> pinned, int guestPageLevel = 0)
     {
         var shadow = _shadow!;
         while (shadow.Count >= shadow.Limit && shadow.Oldest(pinned) is { } victim) Zap(victim);
         CountTablePage();
-        var page = shadow.Add(key, _host.AllocateFrames(4096), gvaBase, _currentTag);
+        var page = shadow.Add(key, _host.AllocateFrames(4096), gvaBase, _currentTag, guestPageLevel);
         Counters.PagesShadow++;
         return page;
     }

@@ -120,6 +120,24 @@ public sealed partial class Machine
             _mode, _slots.Length, _processes.Count, _guestTables.Count);
     }
 
+    /// <summary>
+    /// A hash of every guest page-table frame and its 512 entries, in guest-physical order: what the
+    /// guest sees of its own tables, which must not depend on the MMU mode.
+    /// </summary>
+    public ulong GuestPageTableFingerprint()
+    {
+        var hash = 14695981039346656037UL;
+        foreach (var (frame, entries) in _guestTables.OrderBy(t => t.Key))
+        {
+            hash = (hash ^ frame) * 1099511628211UL;
+            foreach (var e in entries) hash = (hash ^ e) * 1099511628211UL;
+        }
+        return hash;
+    }
+
+    /// <summary>The shadow-table limit in force (shadow mode), for invariant checks.</summary>
+    public int? ShadowPageLimit => _shadow?.Limit;
+
     // ------------------------------------------------------------ accounting helpers
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

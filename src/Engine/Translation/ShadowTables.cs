@@ -23,6 +23,9 @@ public sealed class ShadowPage(ShadowKey key, ulong hpa, ulong gvaBase, int tag,
 
     public ulong[] Entries { get; } = new ulong[512];
 
+    /// <summary>For a direct table, the level of the guest huge page it splits (its TLB entries are pieces of it).</summary>
+    public int GuestPageLevel { get; init; }
+
     /// <summary>The entries that point to this table, cleared when it is zapped.</summary>
     public List<(ShadowPage Parent, int Index)> Parents { get; } = new();
 
@@ -52,9 +55,9 @@ public sealed class ShadowTables
 
     public bool IsWriteProtected(ulong guestTableGpa) => _protected.ContainsKey(guestTableGpa);
 
-    public ShadowPage Add(ShadowKey key, ulong hpa, ulong gvaBase, int tag)
+    public ShadowPage Add(ShadowKey key, ulong hpa, ulong gvaBase, int tag, int guestPageLevel = 0)
     {
-        var page = new ShadowPage(key, hpa, gvaBase, tag, ++_serial);
+        var page = new ShadowPage(key, hpa, gvaBase, tag, ++_serial) { GuestPageLevel = guestPageLevel };
         _byKey.Add(key, page);
         _byHpa.Add(hpa, page);
         page.Node = _order.AddLast(page);

@@ -18,6 +18,7 @@ public sealed class Tlb
     private readonly long[] _stamps; // 0 = invalid
     private readonly byte[] _perms;
     private readonly ulong[] _frames;
+    private readonly byte[] _guestSizes;
     private long _clock;
 
     public Tlb(int entries, int ways)
@@ -29,6 +30,7 @@ public sealed class Tlb
         _stamps = new long[entries];
         _perms = new byte[entries];
         _frames = new ulong[entries];
+        _guestSizes = new byte[entries];
     }
 
     public int Entries => _keys.Length;
@@ -65,8 +67,12 @@ public sealed class Tlb
         return false;
     }
 
-    /// <summary>Fills an entry of the given size code (0: 4 KiB, 1: 2 MiB, 2: 1 GiB), replacing the LRU way of its set.</summary>
-    public void Fill(ulong va, int tag, int sizeCode, TlbPerms perms, ulong frame)
+    /// <summary>
+    /// Fills an entry of the given size code (0: 4 KiB, 1: 2 MiB, 2: 1 GiB), replacing the LRU way of its
+    /// set. <paramref name="guestSizeCode"/> is the size of the guest page it came from, which can be
+    /// larger when the page was splintered: INVLPG must drop every piece of it.
+    /// </summary>
+    public void Fill(ulong va, int tag, int sizeCode, TlbPerms perms, ulong frame, int guestSizeCode)
     {
         va &= VaMask;
         var vpn = va >> Shifts[sizeCode];
@@ -83,6 +89,19 @@ public sealed class Tlb
         _stamps[victim] = ++_clock;
         _perms[victim] = (byte)perms;
         _frames[victim] = frame;
+        _guestSizes[victim] = (byte)Math.Max(sizeCode, guestSizeCode);
+    }
+
+    /// <summary>INVLPG: drops every entry of the tag that came from the guest page holding <paramref name="va"/>.</summary>
+    public void InvalidatePage(ulong va, int tag)
+    {
+        va &= VaMask;
+        for (var i = 0; i < _keys.Length; i++)
+        {
+            if (_stamps[i] == 0 || (int)((_keys[i] >> 2) & 0xffff) != tag) continue;
+            var entryVa = (_keys[i] >> 18) << Shifts[(int)(_keys[i] & 3)];
+            if (((entryVa ^ va) >> Shifts[_guestSizes[i]]) == 0) _stamps[i] = 0;
+        }
     }
 
     public void FlushAll() => Array.Clear(_stamps);

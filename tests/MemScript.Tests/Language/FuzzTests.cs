@@ -96,7 +96,7 @@ public static class MutantArbitraries
 /// </summary>
 public class FuzzTests
 {
-    [FsCheck.NUnit.Property(MaxTest = 20000, Arbitrary = [typeof(MutantArbitraries)], QuietOnSuccess = true)]
+    [FsCheck.NUnit.Property(MaxTest = 20000, Arbitrary = [typeof(MutantArbitraries)], QuietOnSuccess = true, Replay = "20261124,3")]
     public bool Never_an_exception_and_every_diagnostic_is_located(Mutant mutant)
     {
         var text = mutant.Text;
