@@ -20,5 +20,5 @@ public sealed class EngineException(string code, string message) : Exception(mes
         new("MS0606", $"the run reached the limit of {limit} accesses (raise it with --max-accesses)");
 
     public static EngineException PageLimit(string what, long limit) =>
-        new("MS0607", $"the run reached the limit of {limit} {what} (raise it with --max-pages)");
+        new("MS0607", $"the scenario needs more than the limit of {limit:N0} {what}");
 }

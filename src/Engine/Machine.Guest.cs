@@ -49,6 +49,14 @@ public sealed partial class Machine
         Pte.Present | Pte.User * (perms.Kernel ? 0UL : 1UL) | (perms.Write ? Pte.Writable : 0) | (perms.Exec ? 0 : Pte.ExecuteDisable)
         | (level > 1 ? Pte.PageSize : 0);
 
+    /// <summary>Fails at once when a mapping would need more page-table pages than the limit leaves.</summary>
+    private void CheckMappingFits(ulong size, PageSize page)
+    {
+        var leafTables = size / (page.Bytes() * 512) + 1;
+        if (Counters.PagesGuestPt + Counters.PagesEpt + Counters.PagesShadow + (long)Math.Min(leafTables, long.MaxValue / 2) > _options.MaxTablePages)
+            throw EngineException.PageLimit("page-table pages", _options.MaxTablePages);
+    }
+
     /// <summary>Writes the entries mapping one page, creating the tables it needs (each zeroed).</summary>
     private long WriteMapping(GuestProcess process, ulong gva, ulong gpa, PageSize page, Perms perms)
     {
@@ -207,6 +215,7 @@ public sealed partial class Machine
         var process = RequireCurrent();
         if (process.Vmas.FirstOverlap(gva, gva + size) is { } other)
             throw EngineException.MappingConflict($"map {Hex.Format(gva)}..{Hex.Format(gva + size - 1)} overlaps the mapping {Hex.Format(other.Start)}..{Hex.Format(other.End - 1)}; unmap it first");
+        CheckMappingFits(size, page);
         long pages = 0;
         for (var offset = 0UL; offset < size; offset += page.Bytes())
         {

@@ -97,6 +97,7 @@ public sealed partial class Machine
             switch (m.Kind)
             {
                 case MappingKind.Map:
+                    CheckMappingFits(m.Size, m.Page);
                     for (var offset = 0UL; offset < m.Size; offset += m.Page.Bytes())
                         WriteMapping(process, m.Gva + offset, m.Gpa + offset, m.Page, m.Perms);
                     process.Vmas.Add(new Vma(m.Gva, m.Gva + m.Size, m.Page, m.Perms, VmaKind.Mapped));

@@ -22,8 +22,11 @@ public sealed record MachineOptions
     /// <summary>A run stops with an error after this many accesses (0: no limit).</summary>
     public long MaxAccesses { get; init; }
 
-    /// <summary>Upper bound on guest page-table, EPT and shadow pages together, so a hostile scenario cannot exhaust memory.</summary>
-    public long MaxTablePages { get; init; } = 4_000_000;
+    /// <summary>
+    /// Upper bound on guest page-table, EPT and shadow pages together (1 GiB of tables: enough to map
+    /// 512 GiB with 4 KiB pages), so a hostile scenario cannot exhaust memory.
+    /// </summary>
+    public long MaxTablePages { get; init; } = 262_144;
 
     /// <summary>Upper bound on host pages faulted in.</summary>
     public long MaxHostPages { get; init; } = 16_000_000;

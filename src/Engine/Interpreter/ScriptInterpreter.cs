@@ -112,7 +112,7 @@ public sealed class ScriptInterpreter
         }
         catch (TraceFormatException e)
         {
-            throw new ScriptError(Errors.RunTime(span, "MS0604", e.Message));
+            throw new ScriptError(Errors.ReplayFailed(span, e.Message));
         }
     }
 
@@ -148,7 +148,7 @@ public sealed class ScriptInterpreter
                 var stride = Evaluate(s.Stride);
                 var times = s.Times is null ? 1 : Evaluate(s.Times);
                 if (stride == 0) throw new ScriptError(Errors.ZeroNotAllowed(s.Stride.Span, "sweep stride"));
-                if (from + size < from) throw new ScriptError(Errors.Overflow(s.Span, "the sweep's end address"));
+                if (from + size < from) throw new ScriptError(Errors.RunTimeOverflow(s.Span, "the sweep's end address"));
                 Run(s.Span, () =>
                 {
                     for (var t = 0UL; t < times; t++)
@@ -173,7 +173,7 @@ public sealed class ScriptInterpreter
                 if (align == 0) throw new ScriptError(Errors.ZeroNotAllowed(r.Align!.Span, "random align"));
                 var slots = size / align;
                 if (slots == 0) throw new ScriptError(Errors.ValueOutOfRange(r.Size.Span, "random size", size, "at least the alignment"));
-                if (from + (slots - 1) * align < from) throw new ScriptError(Errors.Overflow(r.Span, "the random range's end address"));
+                if (from + (slots - 1) * align < from) throw new ScriptError(Errors.RunTimeOverflow(r.Span, "the random range's end address"));
                 Run(r.Span, () =>
                 {
                     var rng = new SplitMix64(seed);
@@ -298,7 +298,7 @@ public sealed class ScriptInterpreter
         if (e.Since is { } since)
         {
             var mark = _marks.LastOrDefault(m => m.Label == since.Text)
-                ?? throw new ScriptError(Errors.RunTime(since.Span, "MS0608", $"expect since \"{since.Text}\": that mark has not been reached yet"));
+                ?? throw new ScriptError(Errors.SinceBeforeMark(since.Span, since.Text));
             actual -= mark.Counters.Get(e.Counter.Text);
         }
         var passed = e.Op switch
@@ -342,7 +342,7 @@ public sealed class ScriptInterpreter
                 if (error != ArithmeticError.None)
                 {
                     var d = Checker.ArithmeticDiagnostic(error, b, left, right);
-                    throw new ScriptError(d with { Code = d.Code == "MS0501" ? "MS0601" : d.Code });
+                    throw new ScriptError(error == ArithmeticError.Overflow ? Errors.RunTimeOverflow(d.Span, d.Message[..d.Message.IndexOf(" does not fit", StringComparison.Ordinal)]) : d);
                 }
                 return result;
             }

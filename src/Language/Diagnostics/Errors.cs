@@ -156,6 +156,14 @@ public static class Errors
     // ---- MS06xx: run time (attached by the interpreter to the statement that failed)
     public static Diagnostic RunTime(TextSpan span, string code, string message) => Error(code, span, message);
 
+    public static Diagnostic RunTimeOverflow(TextSpan span, string what) =>
+        Error("MS0601", span, $"{what} does not fit in an unsigned 64-bit value");
+
+    public static Diagnostic ReplayFailed(TextSpan span, string message) => Error("MS0604", span, message);
+
+    public static Diagnostic SinceBeforeMark(TextSpan span, string label) =>
+        Error("MS0608", span, $"expect since \"{label}\": that mark has not been reached yet");
+
     // ---- MS07xx: expectations
     public static Diagnostic ExpectFailed(TextSpan span, string message) => Error("MS0701", span, message);
 

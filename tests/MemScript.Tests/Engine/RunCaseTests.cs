@@ -1,0 +1,38 @@
+using System.Text;
+using MemScript.Engine.Interpreter;
+using MemScript.Language;
+using MemScript.Language.Diagnostics;
+using MemScript.Tests.Support;
+
+namespace MemScript.Tests.Engine;
+
+/// <summary>
+/// tests/cases/run: scenarios that check but fail, or succeed, at run time, each beside its expected
+/// output in every mode: the run-time error with its position, or the failed expectations.
+/// </summary>
+public class RunCaseTests
+{
+    public static IEnumerable<TestCaseData> Cases() =>
+        Directory.GetFiles(Path.Combine(Paths.Cases, "run"), "*.memscript").Order(StringComparer.Ordinal)
+            .Select(f => new TestCaseData(Path.GetFileName(f)).SetName("run case " + Path.GetFileNameWithoutExtension(f)));
+
+    [Test, TestCaseSource(nameof(Cases))]
+    public void Case(string file)
+    {
+        var path = Path.Combine(Paths.Cases, "run", file);
+        var source = new SourceText(file, File.ReadAllText(path));
+        var script = Scenario.Check(source.Text, file);
+        var output = new StringBuilder();
+        foreach (var mode in Vocabulary.AllModes)
+        {
+            var r = ScriptInterpreter.Run(script, new RunOptions { Mode = mode, BaseDirectory = Path.GetDirectoryName(path)!, MaxAccesses = 1_000_000 });
+            output.Append($"{Vocabulary.ModeName(mode)}: accesses {r.Counters.Accesses}, faults.guest {r.Counters.GuestFaults}, faults.segv {r.Counters.Segv}, mmio {r.Counters.Mmio}\n");
+            if (r.Error is { } error) output.Append(DiagnosticFormatter.Format(source, error));
+            foreach (var e in r.Expects.Where(e => !e.Passed))
+                output.Append(DiagnosticFormatter.Format(source, Errors.ExpectFailed(e.Span, ScriptInterpreter.Describe(e, mode))));
+        }
+        var text = output.ToString();
+        Assert.That(text.Contains(": error MS"), Is.EqualTo(file.StartsWith("error-", StringComparison.Ordinal)));
+        ExpectedFile.Verify(Path.ChangeExtension(path, ".expected"), text);
+    }
+}
