@@ -23,14 +23,6 @@ public static class ScriptParser
     /// <summary>Deepest nesting of parentheses, blocks or operators accepted; deeper input is a diagnostic, not a stack overflow.</summary>
     public const int MaxNesting = 64;
 
-    /// <summary>Words that cannot be used as names.</summary>
-    public static readonly ImmutableHashSet<string> Keywords = ImmutableHashSet.Create(StringComparer.Ordinal,
-        "mmu", "guest", "host", "paging", "tlb", "ways", "pwc", "on", "off", "vpid", "pcid", "cost", "clock",
-        "slot", "gpa", "size", "hva", "backing", "readonly", "process", "let", "map", "page", "to", "demand",
-        "all", "unmap", "protect", "run", "read", "write", "exec", "as", "kernel", "sweep", "stride", "times",
-        "random", "in", "align", "seed", "repeat", "switch", "invlpg", "flush", "replay", "format", "mark",
-        "expect", "since", "native", "software", "shadow", "ept");
-
     // ------------------------------------------------------------ trivia and tokens
 
     private static readonly Parser<char, Unit> Comment =
@@ -64,9 +56,11 @@ public static class ScriptParser
     private static readonly Parser<char, string> IdentText =
         Map((first, rest) => first + rest, Token(IsIdentStart), IdentChar.ManyString());
 
-    // The keyword test looks ahead without consuming, so the error points at the keyword itself.
+    // Keywords are not reserved (LANGUAGE.md reserves none): a name only stands where an expression or
+    // a process is expected, and an expression ends at the first word that is not an operator, so
+    // 'sweep read base size size stride 64' reads unambiguously.
     private static readonly Parser<char, Name> Identifier =
-        Tok(Spanned(Lookahead(IdentText).Assert(s => !Keywords.Contains(s), "name").Then(IdentText)))
+        Tok(Spanned(IdentText))
             .Select(t => new Name(t.Value, t.Span))
             .Labelled("name");
 
@@ -462,8 +456,6 @@ public static class ScriptParser
             var label = e.IsEof ? "end of file" : e.Label ?? (e.Tokens.IsDefault ? null : $"'{new string(e.Tokens.AsSpan())}'");
             if (label is not null && !expected.Contains(label)) expected.Add(label);
         }
-        if (expected.Contains("name") && Keywords.Contains(text[span.Start..span.End]))
-            unexpected += " (a keyword, which cannot be used as a name)";
         if (expected.Count == 0 && error.Message is { } message)
             return Errors.Syntax(span, unexpected + " (" + message + ")", expected);
         return Errors.Syntax(span, unexpected, expected);
