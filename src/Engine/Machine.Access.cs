@@ -17,9 +17,8 @@ public sealed partial class Machine
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Access(ulong gva, AccessKind kind, bool kernel = false)
     {
-        if (_options.MaxAccesses > 0 && Counters.Accesses >= _options.MaxAccesses) throw EngineException.AccessLimit(_options.MaxAccesses);
+        if (Counters.Accesses >= _accessLimit) throw EngineException.AccessLimit(_accessLimit);
         Counters.Accesses++;
-        Charge(CostKind.Access);
         if (_tlb.Lookup(gva, _currentTag, out var perms) && Allows(perms, kind, kernel))
         {
             Counters.TlbHits++;

@@ -26,7 +26,7 @@ public sealed partial class Machine
     private readonly int _levels;
     private readonly ulong[] _prices;
     private readonly SlotInfo[] _slots;
-    private readonly Dictionary<ulong, ulong[]> _guestTables = new();
+    private readonly TableStore _guestTables = new();
     private readonly FrameAllocator _frames;
     private readonly HostMemory _host = new();
     private readonly Tlb _tlb;
@@ -40,6 +40,8 @@ public sealed partial class Machine
     private GuestProcess? _current;
     private int _currentTag;
 
+    private readonly long _accessLimit;
+
     // The exit being handled, or -1 while the guest runs: handler charges are attributed to it.
     private int _activeExit = -1;
 
@@ -49,6 +51,8 @@ public sealed partial class Machine
         _mode = options.Mode;
         _levels = options.GuestLevels;
         _prices = [.. options.Costs.Prices()];
+        Counters.AccessPrice = _prices[(int)CostKind.Access];
+        _accessLimit = options.MaxAccesses > 0 ? options.MaxAccesses : long.MaxValue;
         _slots = script.Slots.OrderBy(s => s.Gpa).ToArray();
         _frames = new FrameAllocator(_slots, script.MapTargets);
         _tlb = new Tlb(options.TlbEntries, options.TlbWays);
@@ -128,7 +132,7 @@ public sealed partial class Machine
     public ulong GuestPageTableFingerprint()
     {
         var hash = 14695981039346656037UL;
-        foreach (var (frame, entries) in _guestTables.OrderBy(t => t.Key))
+        foreach (var (frame, entries) in _guestTables.All.OrderBy(t => t.Key))
         {
             hash = (hash ^ frame) * 1099511628211UL;
             foreach (var e in entries) hash = (hash ^ e) * 1099511628211UL;
@@ -153,7 +157,7 @@ public sealed partial class Machine
     /// <summary>The guest runs again: later charges belong to no exit.</summary>
     private void Resume() => _activeExit = -1;
 
-    private ulong Cycle => Counters.Cycles;
+    private ulong Cycle => Counters.TotalCycles;
     private long AccessNumber => Counters.Accesses;
 
     /// <summary>A VM exit and the VM entry after its handler; without VPID the entry flushes the TLB.</summary>

@@ -11,16 +11,26 @@ public sealed class Counters
 {
     public long Accesses, TlbHits, TlbMisses, WalkRefs, HvRefs, GuestFaults, HostFaults, Segv, Exits, Mmio;
     public long PagesGuestPt, PagesShadow, PagesEpt, PagesHost;
+    /// <summary>Cycles of everything but the accesses themselves, which are charged lazily (see <see cref="TotalCycles"/>).</summary>
     public ulong Cycles;
+
+    /// <summary>The price of one access: the hot path only counts accesses, and their cycles are derived.</summary>
+    public ulong AccessPrice;
+
+    public ulong TotalCycles => Cycles + (ulong)Accesses * AccessPrice;
     public readonly long[] ExitsByReason = new long[ExitReasons.Count];
     public readonly ulong[] CyclesByKind = new ulong[Enum.GetValues<CostKind>().Length];
 
     /// <summary>Cycles from each exit until the guest resumes: the exit itself and its handler's work.</summary>
     public readonly ulong[] CyclesByExit = new ulong[ExitReasons.Count];
 
-    public CounterSet Snapshot() => new(
-        Accesses, Cycles, TlbHits, TlbMisses, WalkRefs, HvRefs, GuestFaults, HostFaults, Segv, Exits, Mmio,
-        PagesGuestPt, PagesShadow, PagesEpt, PagesHost, [.. ExitsByReason], [.. CyclesByKind], [.. CyclesByExit]);
+    public CounterSet Snapshot()
+    {
+        var byKind = CyclesByKind.ToArray();
+        byKind[(int)CostKind.Access] = (ulong)Accesses * AccessPrice;
+        return new(Accesses, TotalCycles, TlbHits, TlbMisses, WalkRefs, HvRefs, GuestFaults, HostFaults, Segv, Exits, Mmio,
+            PagesGuestPt, PagesShadow, PagesEpt, PagesHost, [.. ExitsByReason], [.. byKind], [.. CyclesByExit]);
+    }
 }
 
 /// <summary>The counters at one moment, as a plain value that can be subtracted (deltas between marks) and printed.</summary>

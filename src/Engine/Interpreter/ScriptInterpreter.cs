@@ -21,7 +21,7 @@ public sealed class ScriptInterpreter
     private readonly Machine _machine;
     private readonly ListTraceSink? _sink;
     private readonly ILogger _logger;
-    private readonly List<(string Name, ulong Value)> _names = new();
+    private readonly ExpressionCompiler _compiler = new();
     private readonly ImmutableArray<MarkRecord>.Builder _marks = ImmutableArray.CreateBuilder<MarkRecord>();
     private readonly ImmutableArray<ExpectRecord>.Builder _expects = ImmutableArray.CreateBuilder<ExpectRecord>();
     private long _nextProgress;
@@ -60,20 +60,21 @@ public sealed class ScriptInterpreter
         _logger.LogDebug("running in {Mode}", _machine.Mode);
         try
         {
-            foreach (var process in _script.Processes) Run(process.Span, () => _machine.SetUp(process));
+            foreach (var process in _script.Processes) Guard(process.Span, () => _machine.SetUp(process));
             _machine.StartClock();
             foreach (var item in _script.Syntax.Items)
             {
                 switch (item)
                 {
                     case LetItem l:
-                        _names.Add((l.Let.Name.Text, Evaluate(l.Let.Value)));
+                        CompileStatement(l.Let)();
                         break;
                     case RunBlock r:
-                        var mark = _names.Count;
-                        Run(r.Process.Span, () => _machine.SwitchTo(r.Process.Text));
-                        ExecuteBody(r.Body);
-                        _names.RemoveRange(mark, _names.Count - mark);
+                        var mark = _compiler.ScopeMark;
+                        var body = CompileBody(r.Body);
+                        _compiler.PopScope(mark);
+                        Guard(r.Process.Span, () => _machine.SwitchTo(r.Process.Text));
+                        body();
                         break;
                 }
             }
@@ -94,27 +95,24 @@ public sealed class ScriptInterpreter
             error, interrupted, (IReadOnlyList<TraceEvent>?)_sink?.Events ?? [], _sink?.Dropped ?? 0);
     }
 
-    /// <summary>A run-time error with its source position.</summary>
-    private sealed class ScriptError(Diagnostic diagnostic) : Exception(diagnostic.Message)
-    {
-        public Diagnostic Diagnostic { get; } = diagnostic;
-    }
-
-    private static void Run(TextSpan span, Action action)
+    /// <summary>Runs engine work for a statement, giving the engine's location-free errors that statement's span.</summary>
+    private static void Guard(TextSpan span, Action action)
     {
         try
         {
             action();
         }
-        catch (EngineException e)
+        catch (Exception e) when (e is EngineException or TraceFormatException)
         {
-            throw new ScriptError(Errors.RunTime(span, e.Code, e.Message));
-        }
-        catch (TraceFormatException e)
-        {
-            throw new ScriptError(Errors.ReplayFailed(span, e.Message));
+            throw Located(span, e);
         }
     }
+
+    private static ScriptError Located(TextSpan span, Exception e) => e switch
+    {
+        EngineException engine => new ScriptError(Errors.RunTime(span, engine.Code, engine.Message)),
+        _ => new ScriptError(Errors.ReplayFailed(span, e.Message)),
+    };
 
     private void Tick()
     {
@@ -125,156 +123,203 @@ public sealed class ScriptInterpreter
         _options.Progress?.Invoke(done);
     }
 
-    private void ExecuteBody(ImmutableArray<Stmt> body)
+    // ------------------------------------------------------------ compiling statements
+
+    /// <summary>Compiles a block; names it declares stay in scope until the caller pops them.</summary>
+    private Action CompileBody(ImmutableArray<Stmt> body)
     {
-        foreach (var stmt in body) Execute(stmt);
+        var actions = body.Select(CompileStatement).ToArray();
+        return actions.Length switch
+        {
+            0 => () => { },
+            1 => actions[0],
+            _ => () => { foreach (var action in actions) action(); },
+        };
     }
 
-    private void Execute(Stmt stmt)
+    private Func<ulong> Compile(Expr expr) => _compiler.Compile(expr).Evaluate;
+
+    private Action CompileStatement(Stmt stmt)
     {
+        var machine = _machine;
         switch (stmt)
         {
             case AccessStmt a:
             {
-                var address = Evaluate(a.Address);
-                Run(a.Span, () => _machine.Access(address, a.Kind, a.Kernel));
-                Tick();
-                break;
+                var address = Compile(a.Address);
+                var (kind, kernel, span) = (a.Kind, a.Kernel, a.Span);
+                return () =>
+                {
+                    var x = address();
+                    try
+                    {
+                        machine.Access(x, kind, kernel);
+                    }
+                    catch (EngineException e)
+                    {
+                        throw Located(span, e);
+                    }
+                    if ((machine.Counters.Accesses & 0xffff) == 0) Tick();
+                };
             }
             case SweepStmt s:
             {
-                var from = Evaluate(s.From);
-                var size = Evaluate(s.Size);
-                var stride = Evaluate(s.Stride);
-                var times = s.Times is null ? 1 : Evaluate(s.Times);
-                if (stride == 0) throw new ScriptError(Errors.ZeroNotAllowed(s.Stride.Span, "sweep stride"));
-                if (from + size < from) throw new ScriptError(Errors.RunTimeOverflow(s.Span, "the sweep's end address"));
-                Run(s.Span, () =>
+                var (fromF, sizeF, strideF) = (Compile(s.From), Compile(s.Size), Compile(s.Stride));
+                var timesF = s.Times is null ? () => 1UL : Compile(s.Times);
+                return () =>
                 {
-                    for (var t = 0UL; t < times; t++)
+                    var (from, size, stride, times) = (fromF(), sizeF(), strideF(), timesF());
+                    if (stride == 0) throw new ScriptError(Errors.ZeroNotAllowed(s.Stride.Span, "sweep stride"));
+                    if (from + size < from) throw new ScriptError(Errors.RunTimeOverflow(s.Span, "the sweep's end address"));
+                    Guard(s.Span, () =>
                     {
-                        for (var offset = 0UL; offset < size; offset += stride)
+                        for (var t = 0UL; t < times; t++)
                         {
-                            _machine.Access(from + offset, s.Kind, s.Kernel);
-                            if ((offset & 0xfffff) == 0) Tick();
-                            if (offset + stride < offset) break;
+                            for (var offset = 0UL; offset < size; offset += stride)
+                            {
+                                machine.Access(from + offset, s.Kind, s.Kernel);
+                                if ((offset & 0xfffff) == 0) Tick();
+                                if (offset + stride < offset) break;
+                            }
                         }
-                    }
-                });
-                break;
+                    });
+                };
             }
             case RandomStmt r:
             {
-                var count = Evaluate(r.Count);
-                var from = Evaluate(r.From);
-                var size = Evaluate(r.Size);
-                var align = r.Align is null ? 8 : Evaluate(r.Align);
-                var seed = r.Seed is null ? 1 : Evaluate(r.Seed);
-                if (align == 0) throw new ScriptError(Errors.ZeroNotAllowed(r.Align!.Span, "random align"));
-                var slots = size / align;
-                if (slots == 0) throw new ScriptError(Errors.ValueOutOfRange(r.Size.Span, "random size", size, "at least the alignment"));
-                if (from + (slots - 1) * align < from) throw new ScriptError(Errors.RunTimeOverflow(r.Span, "the random range's end address"));
-                Run(r.Span, () =>
+                var (countF, fromF, sizeF) = (Compile(r.Count), Compile(r.From), Compile(r.Size));
+                var alignF = r.Align is null ? () => 8UL : Compile(r.Align);
+                var seedF = r.Seed is null ? () => 1UL : Compile(r.Seed);
+                return () =>
                 {
-                    var rng = new SplitMix64(seed);
-                    for (var i = 0UL; i < count; i++)
+                    var (count, from, size, align, seed) = (countF(), fromF(), sizeF(), alignF(), seedF());
+                    if (align == 0) throw new ScriptError(Errors.ZeroNotAllowed(r.Align!.Span, "random align"));
+                    var slots = size / align;
+                    if (slots == 0) throw new ScriptError(Errors.ValueOutOfRange(r.Size.Span, "random size", size, "at least the alignment"));
+                    if (from + (slots - 1) * align < from) throw new ScriptError(Errors.RunTimeOverflow(r.Span, "the random range's end address"));
+                    Guard(r.Span, () =>
                     {
-                        _machine.Access(from + rng.Next() % slots * align, r.Kind, r.Kernel);
-                        if ((i & 0xfffff) == 0) Tick();
-                    }
-                });
-                break;
+                        var rng = new SplitMix64(seed);
+                        for (var i = 0UL; i < count; i++)
+                        {
+                            machine.Access(from + rng.Next() % slots * align, r.Kind, r.Kernel);
+                            if ((i & 0xfffff) == 0) Tick();
+                        }
+                    });
+                };
             }
             case RepeatStmt r:
             {
-                var count = Evaluate(r.Count);
-                var mark = _names.Count;
-                for (var i = 0UL; i < count; i++)
+                var countF = Compile(r.Count);
+                var mark = _compiler.ScopeMark;
+                var slot = r.Variable is { } v ? _compiler.Declare(v.Text, null) : -1;
+                var body = CompileBody(r.Body);
+                _compiler.PopScope(mark);
+                var compiler = _compiler;
+                return () =>
                 {
-                    if (r.Variable is { } v)
+                    var count = countF();
+                    var frame = compiler.Frame;
+                    for (var i = 0UL; i < count; i++)
                     {
-                        if (_names.Count > mark) _names.RemoveRange(mark, _names.Count - mark);
-                        _names.Add((v.Text, i));
+                        if (slot >= 0) frame[slot] = i;
+                        body();
+                        if ((i & 0xffff) == 0) Tick();
                     }
-                    ExecuteBody(r.Body);
-                    _names.RemoveRange(mark, _names.Count - mark);
-                    if ((i & 0xffff) == 0) Tick();
+                };
+            }
+            case LetStmt l:
+            {
+                var value = _compiler.Compile(l.Value);
+                if (value.Constant is { } c)
+                {
+                    _compiler.Declare(l.Name.Text, c);
+                    return () => { };
                 }
-                break;
+                var slot = _compiler.Declare(l.Name.Text, null);
+                var compiler = _compiler;
+                var f = value.Evaluate;
+                return () => compiler.Frame[slot] = f();
             }
             case SwitchStmt s:
-                Run(s.Span, () => _machine.SwitchTo(s.Process.Text));
-                break;
+                return () => Guard(s.Span, () => machine.SwitchTo(s.Process.Text));
             case InvlpgStmt i:
             {
-                var address = Evaluate(i.Address);
-                Run(i.Span, () => _machine.Invlpg(address));
-                break;
+                var address = Compile(i.Address);
+                return () => { var x = address(); Guard(i.Span, () => machine.Invlpg(x)); };
             }
             case FlushTlbStmt f:
-                Run(f.Span, _machine.FlushTlb);
-                break;
+                return () => Guard(f.Span, machine.FlushTlb);
             case MapStmt m:
             {
                 var page = m.Page is null ? PageSize.Size4K : Vocabulary.ParsePageSize(m.Page.Text);
-                var gva = Evaluate(m.Gva);
-                var size = m.Size is null ? page.Bytes() : Evaluate(m.Size);
-                var gpa = Evaluate(m.Gpa);
-                CheckRuntimeRegion(m.Span, gva, size, page, gpa);
-                Run(m.Span, () => _machine.Map(gva, size, page, gpa, m.Perms));
-                break;
+                var (gvaF, gpaF) = (Compile(m.Gva), Compile(m.Gpa));
+                var sizeF = m.Size is null ? () => page.Bytes() : Compile(m.Size);
+                return () =>
+                {
+                    var (gva, size, gpa) = (gvaF(), sizeF(), gpaF());
+                    CheckRuntimeRegion(m.Span, gva, size, page, gpa);
+                    Guard(m.Span, () => machine.Map(gva, size, page, gpa, m.Perms));
+                };
             }
             case DemandStmt { Gva: null } d:
-                _machine.DemandAll(d.Perms);
-                break;
+                return () => machine.DemandAll(d.Perms);
             case DemandStmt d:
             {
                 var page = d.Page is null ? PageSize.Size4K : Vocabulary.ParsePageSize(d.Page.Text);
-                var gva = Evaluate(d.Gva!);
-                var size = Evaluate(d.Size!);
-                CheckRuntimeRegion(d.Span, gva, size, page, 0);
-                Run(d.Span, () => _machine.Demand(gva, size, page, d.Perms));
-                break;
+                var (gvaF, sizeF) = (Compile(d.Gva!), Compile(d.Size!));
+                return () =>
+                {
+                    var (gva, size) = (gvaF(), sizeF());
+                    CheckRuntimeRegion(d.Span, gva, size, page, 0);
+                    Guard(d.Span, () => machine.Demand(gva, size, page, d.Perms));
+                };
             }
             case UnmapStmt u:
             {
-                var gva = Evaluate(u.Gva);
-                var size = u.Size is null ? 4096 : Evaluate(u.Size);
-                CheckRuntimeRegion(u.Span, gva, size, PageSize.Size4K, 0);
-                Run(u.Span, () => _machine.Unmap(gva, size));
-                break;
+                var gvaF = Compile(u.Gva);
+                var sizeF = u.Size is null ? () => 4096UL : Compile(u.Size);
+                return () =>
+                {
+                    var (gva, size) = (gvaF(), sizeF());
+                    CheckRuntimeRegion(u.Span, gva, size, PageSize.Size4K, 0);
+                    Guard(u.Span, () => machine.Unmap(gva, size));
+                };
             }
             case ProtectStmt p:
             {
-                var gva = Evaluate(p.Gva);
-                var size = p.Size is null ? 4096 : Evaluate(p.Size);
-                CheckRuntimeRegion(p.Span, gva, size, PageSize.Size4K, 0);
-                Run(p.Span, () => _machine.Protect(gva, size, p.Perms));
-                break;
+                var gvaF = Compile(p.Gva);
+                var sizeF = p.Size is null ? () => 4096UL : Compile(p.Size);
+                return () =>
+                {
+                    var (gva, size) = (gvaF(), sizeF());
+                    CheckRuntimeRegion(p.Span, gva, size, PageSize.Size4K, 0);
+                    Guard(p.Span, () => machine.Protect(gva, size, p.Perms));
+                };
             }
             case ReplayStmt r:
             {
                 var path = Path.IsPathRooted(r.Path) ? r.Path : Path.Combine(_options.BaseDirectory, r.Path);
-                Run(r.Span, () => LackeyReader.Read(path, r.Path, (address, kind) =>
+                return () => Guard(r.Span, () => LackeyReader.Read(path, r.Path, (address, kind) =>
                 {
-                    _machine.Access(address, kind);
-                    if ((_machine.Counters.Accesses & 0xfffff) == 0) Tick();
+                    machine.Access(address, kind);
+                    if ((machine.Counters.Accesses & 0xfffff) == 0) Tick();
                 }, _options.Cancel));
-                break;
             }
             case MarkStmt m:
-            {
-                var counters = _machine.Counters.Snapshot();
-                _marks.Add(new MarkRecord(m.Label, counters, m.Span));
-                _sink?.Emit(new MarkEvent(counters.Cycles, counters.Accesses, m.Label));
-                break;
-            }
+                return () =>
+                {
+                    var counters = machine.Counters.Snapshot();
+                    _marks.Add(new MarkRecord(m.Label, counters, m.Span));
+                    _sink?.Emit(new MarkEvent(counters.Cycles, counters.Accesses, m.Label));
+                };
             case ExpectStmt e:
-                Expect(e);
-                break;
-            case LetStmt l:
-                _names.Add((l.Name.Text, Evaluate(l.Value)));
-                break;
+            {
+                var value = Compile(e.Value);
+                return () => Expect(e, value);
+            }
+            default:
+                throw new InvalidOperationException($"cannot compile {stmt.GetType().Name}");
         }
     }
 
@@ -289,10 +334,10 @@ public sealed class ScriptInterpreter
             throw new ScriptError(Errors.NonCanonical(span, gva, bits));
     }
 
-    private void Expect(ExpectStmt e)
+    private void Expect(ExpectStmt e, Func<ulong> value)
     {
         if (!e.Modes.IsEmpty && !e.Modes.Any(m => Vocabulary.ParseMode(m.Text) == _machine.Mode)) return;
-        var expected = Evaluate(e.Value);
+        var expected = value();
         var counters = _machine.Counters.Snapshot();
         var actual = counters.Get(e.Counter.Text);
         if (e.Since is { } since)
@@ -319,35 +364,4 @@ public sealed class ScriptInterpreter
     /// <summary>The failure message of an expectation, as reports print it.</summary>
     public static string Describe(ExpectRecord e, MmuMode mode) =>
         $"expectation failed in {Vocabulary.ModeName(mode)}: {e.Counter}{(e.Since is null ? "" : $" since \"{e.Since}\"")} {AstPrinter.CompareText(e.Op)} {e.Expected}, but it is {e.Actual}";
-
-    // ------------------------------------------------------------ expressions
-
-    private ulong Evaluate(Expr expr)
-    {
-        switch (expr)
-        {
-            case NumberExpr n:
-                return n.Value!.Value;
-            case NameExpr n:
-                for (var i = _names.Count - 1; i >= 0; i--)
-                    if (_names[i].Name == n.Name) return _names[i].Value;
-                throw new InvalidOperationException($"checker let an unknown name through: {n.Name}");
-            case UnaryExpr u:
-                return ~Evaluate(u.Operand);
-            case BinaryExpr b:
-            {
-                var left = Evaluate(b.Left);
-                var right = Evaluate(b.Right);
-                var error = Arithmetic.Apply(b.Op, left, right, out var result);
-                if (error != ArithmeticError.None)
-                {
-                    var d = Checker.ArithmeticDiagnostic(error, b, left, right);
-                    throw new ScriptError(error == ArithmeticError.Overflow ? Errors.RunTimeOverflow(d.Span, d.Message[..d.Message.IndexOf(" does not fit", StringComparison.Ordinal)]) : d);
-                }
-                return result;
-            }
-            default:
-                throw new InvalidOperationException("unknown expression");
-        }
-    }
 }

@@ -9,7 +9,7 @@ public enum EptResult { Mapped, NotPresent, Misconfig }
 /// </summary>
 public sealed class EptTables
 {
-    private readonly Dictionary<ulong, ulong[]> _tables = new();
+    private readonly Memory.HostFrameTables _tables = new();
     private readonly int _levels;
     private readonly Func<ulong> _allocateFrame;
 

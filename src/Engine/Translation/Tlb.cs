@@ -21,6 +21,12 @@ public sealed class Tlb
     private readonly byte[] _guestSizes;
     private long _clock;
 
+    // The entry of the last hit. Reset by every fill and flush, so while it is valid no other entry
+    // can match an address it matches before it does: using it is exactly what the full probe does.
+    private int _last = -1;
+    private int _lastShift;
+    private ulong _lastKey;
+
     public Tlb(int entries, int ways)
     {
         _ways = ways;
@@ -44,9 +50,22 @@ public sealed class Tlb
     private int SetOf(ulong vpn) => _pow2 ? (int)(vpn & (ulong)(_sets - 1)) : (int)(vpn % (ulong)_sets);
 
     /// <summary>Looks up a virtual address; returns the matching entry's permissions or false on a miss.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public bool Lookup(ulong va, int tag, out TlbPerms perms)
     {
         va &= VaMask;
+        var last = _last;
+        if (last >= 0 && Key(va >> _lastShift, tag, 0) == (_lastKey & ~3UL))
+        {
+            _stamps[last] = ++_clock;
+            perms = (TlbPerms)_perms[last];
+            return true;
+        }
+        return Probe(va, tag, out perms);
+    }
+
+    private bool Probe(ulong va, int tag, out TlbPerms perms)
+    {
         for (var size = 0; size < 3; size++)
         {
             var vpn = va >> Shifts[size];
@@ -59,6 +78,9 @@ public sealed class Tlb
                 {
                     _stamps[i] = ++_clock;
                     perms = (TlbPerms)_perms[i];
+                    _last = i;
+                    _lastShift = Shifts[size];
+                    _lastKey = key;
                     return true;
                 }
             }
@@ -74,6 +96,7 @@ public sealed class Tlb
     /// </summary>
     public void Fill(ulong va, int tag, int sizeCode, TlbPerms perms, ulong frame, int guestSizeCode)
     {
+        _last = -1;
         va &= VaMask;
         var vpn = va >> Shifts[sizeCode];
         var key = Key(vpn, tag, sizeCode);
@@ -95,6 +118,7 @@ public sealed class Tlb
     /// <summary>INVLPG: drops every entry of the tag that came from the guest page holding <paramref name="va"/>.</summary>
     public void InvalidatePage(ulong va, int tag)
     {
+        _last = -1;
         va &= VaMask;
         for (var i = 0; i < _keys.Length; i++)
         {
@@ -104,11 +128,16 @@ public sealed class Tlb
         }
     }
 
-    public void FlushAll() => Array.Clear(_stamps);
+    public void FlushAll()
+    {
+        _last = -1;
+        Array.Clear(_stamps);
+    }
 
     /// <summary>Drops every entry of one tag.</summary>
     public void FlushTag(int tag)
     {
+        _last = -1;
         for (var i = 0; i < _keys.Length; i++)
             if (_stamps[i] != 0 && (int)((_keys[i] >> 2) & 0xffff) == tag) _stamps[i] = 0;
     }
@@ -116,6 +145,7 @@ public sealed class Tlb
     /// <summary>Drops every entry of one tag that overlaps [start, end) of virtual addresses.</summary>
     public void FlushRange(int tag, ulong start, ulong end)
     {
+        _last = -1;
         start &= VaMask;
         end = ((end - 1) & VaMask) + 1;
         for (var i = 0; i < _keys.Length; i++)
