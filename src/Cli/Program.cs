@@ -8,6 +8,7 @@ var root = new RootCommand(
 {
     RunCommand.Create(),
     CheckCommand.Create(),
+    ExplainCommand.Create(),
 };
 
 var parse = root.Parse(args);

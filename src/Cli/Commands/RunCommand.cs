@@ -14,7 +14,7 @@ namespace MemScript.Cli.Commands;
 /// <summary><c>memscript run FILE [--mode M|all] [--trace] [--format text|json|csv]</c>.</summary>
 public static class RunCommand
 {
-    public sealed record Settings(string File, string? Mode, bool Trace, string Format, long MaxAccesses, bool Verbose);
+    public sealed record Settings(string File, string? Mode, bool Trace, string Format, long MaxAccesses, bool Verbose, bool Stats = false);
 
     public static Command Create()
     {
@@ -29,12 +29,13 @@ public static class RunCommand
         format.AcceptOnlyFromAmong("text", "json", "csv");
         var maxAccesses = new Option<long>("--max-accesses") { Description = "stop with an error after this many accesses per mode (0: no limit)" };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "log what the engine does to stderr" };
+        var stats = new Option<bool>("--stats") { Description = "print each run's simulation speed and the peak memory to stderr (for benchmarks)" };
         var command = new Command("run", "Run a scenario's timeline and report cycles, TLB behaviour, walks, exits and faults.")
         {
-            file, mode, trace, format, maxAccesses, verbose,
+            file, mode, trace, format, maxAccesses, verbose, stats,
         };
         command.SetAction(parse => Execute(new Settings(parse.GetValue(file)!, parse.GetValue(mode), parse.GetValue(trace),
-            parse.GetValue(format)!, parse.GetValue(maxAccesses), parse.GetValue(verbose)), Console.Out, Console.Error));
+            parse.GetValue(format)!, parse.GetValue(maxAccesses), parse.GetValue(verbose), parse.GetValue(stats)), Console.Out, Console.Error));
         return command;
     }
 
@@ -75,7 +76,15 @@ public static class RunCommand
                     BaseDirectory = Path.GetDirectoryName(Path.GetFullPath(settings.File)) ?? ".",
                     Cancel = cancel.Token,
                 };
+                var clock = Stopwatch.StartNew();
                 runs.Add(interactive ? WithProgress(loaded.Script, options, mode, logger) : ScriptInterpreter.Run(loaded.Script, options, logger));
+                var seconds = clock.Elapsed.TotalSeconds;
+                if (settings.Stats)
+                {
+                    var accesses = runs[^1].Counters.Accesses;
+                    error.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                        $"stats {Vocabulary.ModeName(mode)}: {accesses} accesses in {seconds:F6} s = {accesses / Math.Max(seconds, 1e-9):F0} accesses/s; peak memory {Environment.WorkingSet / 1048576.0:F1} MiB now, {System.Diagnostics.Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0:F1} MiB peak"));
+                }
                 if (runs[^1].Interrupted) break;
             }
             if (settings.Trace)

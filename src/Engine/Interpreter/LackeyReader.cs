@@ -16,29 +16,56 @@ public static class LackeyReader
     public static long Read(string path, string displayName, Action<ulong, AccessKind> access, CancellationToken cancel = default)
     {
         if (!File.Exists(path)) throw new TraceFormatException($"{displayName}: file not found");
-        using var reader = new StreamReader(path, System.Text.Encoding.UTF8, detectEncodingFromByteOrderMarks: false, bufferSize: 1 << 16);
+        // Lines are parsed from a byte buffer: no string per line, so replay runs at the speed of the disk.
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
+        var buffer = new byte[1 << 20];
+        int start = 0, end = 0;
         long lineNumber = 0, count = 0;
-        while (reader.ReadLine() is { } line)
+        var eof = false;
+        while (true)
         {
-            lineNumber++;
-            if ((lineNumber & 0xffff) == 0) cancel.ThrowIfCancellationRequested();
-            if (line.Length == 0 || line.StartsWith("==", StringComparison.Ordinal) || string.IsNullOrWhiteSpace(line)) continue;
-            if (!TryParse(line, out var kind, out var address))
-                throw new TraceFormatException($"{displayName}:{lineNumber}: not a lackey line: '{Shorten(line)}' (expected 'I  ADDR,SIZE' or ' L|S|M ADDR,SIZE')");
-            if (kind == 'M')
+            var newline = buffer.AsSpan(start, end - start).IndexOf((byte)'\n');
+            if (newline < 0)
             {
-                access(address, AccessKind.Read);
-                access(address, AccessKind.Write);
-                count += 2;
+                if (eof)
+                {
+                    if (end > start) count += Line(buffer.AsSpan(start, end - start), ++lineNumber, displayName, access);
+                    break;
+                }
+                if (start > 0)
+                {
+                    Buffer.BlockCopy(buffer, start, buffer, 0, end - start);
+                    end -= start;
+                    start = 0;
+                }
+                if (end == buffer.Length) throw new TraceFormatException($"{displayName}:{lineNumber + 1}: line longer than {buffer.Length} bytes");
+                var read = stream.Read(buffer, end, buffer.Length - end);
+                if (read == 0) eof = true;
+                end += read;
+                cancel.ThrowIfCancellationRequested();
+                continue;
             }
-            else
-            {
-                access(address, kind switch { 'I' => AccessKind.Exec, 'L' => AccessKind.Read, _ => AccessKind.Write });
-                count++;
-            }
+            count += Line(buffer.AsSpan(start, newline), ++lineNumber, displayName, access);
+            start += newline + 1;
         }
         if (count == 0) throw new TraceFormatException($"{displayName}: the trace holds no accesses");
         return count;
+    }
+
+    private static int Line(ReadOnlySpan<byte> line, long lineNumber, string displayName, Action<ulong, AccessKind> access)
+    {
+        if (line.Length > 0 && line[^1] == (byte)'\r') line = line[..^1];
+        if (line.Length == 0 || line.StartsWith("=="u8) || line.IndexOfAnyExcept((byte)' ', (byte)'\t') < 0) return 0;
+        if (!TryParse(line, out var kind, out var address))
+            throw new TraceFormatException($"{displayName}:{lineNumber}: not a lackey line: '{Shorten(System.Text.Encoding.UTF8.GetString(line))}' (expected 'I  ADDR,SIZE' or ' L|S|M ADDR,SIZE')");
+        if (kind == 'M')
+        {
+            access(address, AccessKind.Read);
+            access(address, AccessKind.Write);
+            return 2;
+        }
+        access(address, kind switch { 'I' => AccessKind.Exec, 'L' => AccessKind.Read, _ => AccessKind.Write });
+        return 1;
     }
 
     private static string Shorten(string line)
@@ -47,20 +74,30 @@ public static class LackeyReader
         return printable.Length > 40 ? printable[..40] + "..." : printable;
     }
 
-    internal static bool TryParse(ReadOnlySpan<char> line, out char kind, out ulong address)
+    internal static bool TryParse(ReadOnlySpan<byte> line, out char kind, out ulong address)
     {
         kind = '\0';
         address = 0;
         if (line.Length < 4) return false;
-        int rest;
-        if (line[0] == 'I' && line[1] == ' ' && line[2] == ' ') { kind = 'I'; rest = 3; }
-        else if (line[0] == ' ' && line[1] is 'L' or 'S' or 'M' && line[2] == ' ') { kind = line[1]; rest = 3; }
+        if (line[0] == (byte)'I' && line[1] == (byte)' ' && line[2] == (byte)' ') kind = 'I';
+        else if (line[0] == (byte)' ' && line[1] is (byte)'L' or (byte)'S' or (byte)'M' && line[2] == (byte)' ') kind = (char)line[1];
         else return false;
-        var body = line[rest..].TrimStart(' ');
-        var comma = body.IndexOf(',');
-        if (comma <= 0 || comma > 16) return false;
-        if (!ulong.TryParse(body[..comma], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out address)) return false;
-        var size = body[(comma + 1)..].TrimEnd();
-        return size.Length > 0 && uint.TryParse(size, NumberStyles.None, CultureInfo.InvariantCulture, out _);
+        var i = 3;
+        while (i < line.Length && line[i] == (byte)' ') i++;
+        var digits = 0;
+        for (; i < line.Length && line[i] != (byte)','; i++, digits++)
+        {
+            var c = line[i];
+            int d = c is >= (byte)'0' and <= (byte)'9' ? c - '0' : c is >= (byte)'a' and <= (byte)'f' ? c - 'a' + 10 : c is >= (byte)'A' and <= (byte)'F' ? c - 'A' + 10 : -1;
+            if (d < 0 || digits >= 16) return false;
+            address = (address << 4) | (uint)d;
+        }
+        if (digits == 0 || i >= line.Length) return false;
+        var sizeDigits = 0;
+        for (i++; i < line.Length && line[i] != (byte)' ' && line[i] != (byte)'\t'; i++, sizeDigits++)
+            if (line[i] is < (byte)'0' or > (byte)'9' || sizeDigits >= 9) return false;
+        for (; i < line.Length; i++)
+            if (line[i] != (byte)' ' && line[i] != (byte)'\t') return false;
+        return sizeDigits > 0;
     }
 }

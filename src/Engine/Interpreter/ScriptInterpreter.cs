@@ -48,12 +48,12 @@ public sealed class ScriptInterpreter
     /// <summary>Runs until <paramref name="stopAfter"/> accesses (or the end), leaving the machine for inspection.</summary>
     public static (RunResult Result, Machine Machine) RunAndKeep(CheckedScript script, RunOptions options, long? stopAfter = null)
     {
-        var interpreter = new ScriptInterpreter(script, stopAfter is { } n ? options with { MaxAccesses = n } : options, null);
-        var result = interpreter.Execute(stopAtLimit: stopAfter is not null);
+        var interpreter = new ScriptInterpreter(script, stopAfter is > 0 ? options with { MaxAccesses = stopAfter.Value } : options, null);
+        var result = interpreter.Execute(stopAtLimit: stopAfter is not null, setUpOnly: stopAfter == 0);
         return (result, interpreter._machine);
     }
 
-    private RunResult Execute(bool stopAtLimit = false)
+    private RunResult Execute(bool stopAtLimit = false, bool setUpOnly = false)
     {
         Diagnostic? error = null;
         var interrupted = false;
@@ -62,7 +62,7 @@ public sealed class ScriptInterpreter
         {
             foreach (var process in _script.Processes) Guard(process.Span, () => _machine.SetUp(process));
             _machine.StartClock();
-            foreach (var item in _script.Syntax.Items)
+            foreach (var item in setUpOnly ? [] : _script.Syntax.Items)
             {
                 switch (item)
                 {

@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# Measures MemScript's simulation speed on five workloads and sets each figure beside the same access
+# pattern on this machine's real memory (bench/baseline.c). Writes docs/performance.md.
+#   bench/run.sh            full run: median of 5, writes docs/performance.md
+#   bench/run.sh --smoke    tiny sizes, one run, writes to a temporary file: checks that it all works
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+smoke=0
+[ "${1:-}" = "--smoke" ] && smoke=1
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+if [ $smoke -eq 1 ]; then
+  runs=1; hit_times=20; walk_size=$((64 << 20)); walk_count=20000; demand_size=$((16 << 20)); loop_count=100000; replay_copies=2
+  out="$work/performance.md"
+else
+  runs=5; hit_times=2000; walk_size=$((16 << 30)); walk_count=10000000; demand_size=$((1 << 30)); loop_count=10000000; replay_copies=300
+  out="$root/docs/performance.md"
+fi
+
+echo "bench: building (Release)" >&2
+dotnet build src/Cli -c Release -v q -nologo >/dev/null
+dotnet build bench/MemScript.Benchmarks -c Release -v q -nologo >/dev/null
+cli="dotnet $root/src/Cli/bin/Release/net10.0/memscript.dll"
+cc -O2 -o "$work/baseline" bench/baseline.c
+
+# The hardware side of the walk populates real memory: at most half of what is free.
+avail=$(awk '/MemAvailable/ {printf "%d", $2 * 1024}' /proc/meminfo)
+hw_walk_size=$walk_size
+[ "$hw_walk_size" -gt $((avail / 2)) ] && hw_walk_size=$(( (avail / 2) & ~((1 << 30) - 1) ))
+[ "$hw_walk_size" -le 0 ] && hw_walk_size=$((1 << 30))
+
+# The replay trace: the recorded examples/traces/sum.lackey, repeated.
+for _ in $(seq "$replay_copies"); do grep -v '^==' examples/traces/sum.lackey; done > "$work/replay.lackey"
+replay_lines=$(wc -l < "$work/replay.lackey")
+
+slot_size=$(( walk_size + (1 << 30) ))
+cat > "$work/hit.memscript" <<EOS
+slot 0 gpa 0x0 size 16M hva 0x7f0000000000
+process p { map 0x40000000 size 64K to 0x100000 rw }
+run p { sweep read 0x40000000 size 64K stride 8 times $hit_times }
+EOS
+cat > "$work/walk.memscript" <<EOS
+slot 0 gpa 0x0 size $slot_size hva 0x100000000000
+process p { map 0x40000000 size $walk_size to 0x40000000 r }
+run p { random read $walk_count in 0x40000000 size $walk_size seed 1 }
+EOS
+cat > "$work/demand.memscript" <<EOS
+slot 0 gpa 0x0 size $(( demand_size * 2 )) hva 0x100000000000
+process p { demand 0x40000000 size $demand_size rw }
+run p { sweep write 0x40000000 size $demand_size stride 4K }
+EOS
+cat > "$work/loop.memscript" <<EOS
+slot 0 gpa 0x0 size 16M hva 0x7f0000000000
+let base = 0x40000000
+let size = 64K
+process p { map base size size to 0x100000 rw }
+run p { repeat $loop_count as i { read base + (i * 64) % size } }
+EOS
+cat > "$work/replay.memscript" <<EOS
+slot 0 gpa 0x0 size 64M hva 0x7f0000000000
+process p { demand all rwx }
+run p { replay "replay.lackey" }
+EOS
+
+median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+# simulate WORKLOAD MODE -> "rate peak_mib"
+simulate() {
+  local rates="" peak=0
+  for _ in $(seq "$runs"); do
+    line=$($cli run "$work/$1.memscript" --mode "$2" --format csv --stats 2>&1 >/dev/null | grep '^stats')
+    rates+="$(echo "$line" | sed -E 's/.*= ([0-9]+) accesses\/s.*/\1/')"$'\n'
+    p=$(echo "$line" | sed -E 's/.*, ([0-9.]+) MiB peak/\1/')
+    peak=$(awk -v a="$peak" -v b="$p" 'BEGIN {print (b > a ? b : a)}')
+  done
+  echo "$(printf '%s' "$rates" | median) $peak"
+}
+
+# hardware WORKLOAD ARGS... -> "rate"
+hardware() {
+  local rates=""
+  for _ in $(seq "$runs"); do
+    rates+="$("$work/baseline" "$@" | sed -E 's/.*rate=([0-9]+).*/\1/')"$'\n'
+  done
+  printf '%s' "$rates" | median
+}
+
+rows=""
+row() { # workload mode simulated peak hardware
+  local ratio
+  ratio=$(awk -v s="$3" -v h="$5" 'BEGIN { if (s > 0) printf "%.1fx", h / s; else print "-" }')
+  rows+="| $1 | $2 | $(awk -v r="$3" 'BEGIN {printf "%.1f M", r / 1e6}') | $4 MiB | $(awk -v r="$5" 'BEGIN {printf "%.1f M", r / 1e6}') | $ratio |"$'\n'
+  echo "bench: $1 $2: $3 accesses/s, peak $4 MiB; hardware $5/s" >&2
+}
+
+hw=$(hardware hit "$hit_times");              for m in native software shadow ept; do read -r r p <<<"$(simulate hit $m)"; row hit $m "$r" "$p" "$hw"; done
+hw=$(hardware walk "$hw_walk_size" "$walk_count"); for m in shadow ept; do read -r r p <<<"$(simulate walk $m)"; row walk $m "$r" "$p" "$hw"; done
+hw=$(hardware demand "$demand_size");         for m in native software shadow ept; do read -r r p <<<"$(simulate demand $m)"; row demand $m "$r" "$p" "$hw"; done
+hw=$(hardware loop "$loop_count");            for m in native ept; do read -r r p <<<"$(simulate loop $m)"; row loop $m "$r" "$p" "$hw"; done
+hw=$(hardware replay "$work/replay.lackey");  for m in native ept; do read -r r p <<<"$(simulate replay $m)"; row replay $m "$r" "$p" "$hw"; done
+
+cat > "$out" <<EOD
+# Performance
+
+Measured by \`bench/run.sh\` on $(date -u +%Y-%m-%d), $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo),
+$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), .NET $(dotnet --version), single thread.
+Each figure is the median of $runs runs of \`memscript run --stats\` (simulation only: parsing and start-up excluded;
+set-up of the mappings included). "Hardware" is the same access pattern on this machine's real memory
+(\`bench/baseline.c\`, cc -O2), and the last column says how many times faster the hardware is.
+
+| workload | mode | simulated accesses/s | peak memory | hardware accesses/s | hardware / simulated |
+|---|---|---|---|---|---|
+$rows
+Workloads:
+
+- **hit**: \`sweep read\` over 64 KiB with stride 8, $hit_times times: every access a TLB hit.
+- **walk**: $walk_count uniform random reads over $(( walk_size >> 30 )) GiB mapped with 4 KiB pages (the hardware side reads
+  $(( hw_walk_size >> 30 )) GiB of populated memory): almost every access a TLB miss and a full walk, and most of them a
+  first touch that faults the page in on the host (EPT violations, shadow fills).
+- **demand**: first touch of $(( demand_size >> 20 )) MiB of demand-paged memory, one write per 4 KiB page: a guest page fault each.
+- **loop**: \`repeat $loop_count as i { read base + (i * 64) % size }\`: the interpreter's own overhead.
+- **replay**: $replay_lines lackey lines (\`examples/traces/sum.lackey\` repeated), streamed from disk; the hardware side
+  reads and parses the same file.
+
+The BenchmarkDotNet suite in \`bench/MemScript.Benchmarks\` measures the engine's pieces in isolation
+(\`dotnet run -c Release --project bench/MemScript.Benchmarks -- --filter '*'\`).
+EOD
+
+if [ $smoke -eq 1 ]; then
+  for w in hit walk demand loop replay; do grep -q "^| $w |" "$out" || { echo "bench: smoke: no row for $w" >&2; exit 1; }; done
+  echo "bench: smoke run ok" >&2
+else
+  echo "bench: wrote $out" >&2
+fi

@@ -1,0 +1,72 @@
+using System.CommandLine;
+using System.Globalization;
+using MemScript.Cli.Reports;
+using MemScript.Engine.Interpreter;
+using MemScript.Language;
+using MemScript.Language.Checking;
+
+namespace MemScript.Cli.Commands;
+
+/// <summary><c>memscript explain FILE --at GVA [--process NAME] [--mode M] [--after N]</c>.</summary>
+public static class ExplainCommand
+{
+    public sealed record Settings(string File, string At, string? Process, string? Mode, long? After);
+
+    public static Command Create()
+    {
+        var file = new Argument<string>("file") { Description = "the scenario (.memscript)" };
+        var at = new Option<string>("--at") { Description = "the guest-virtual address to explain (hex with 0x, or decimal)", Required = true };
+        var process = new Option<string>("--process", "-p") { Description = "the process whose tables to walk (default: the one running at that point)" };
+        var mode = new Option<string>("--mode", "-m") { Description = "MMU mode (default: the file's mmu line, else ept)" };
+        mode.AcceptOnlyFromAmong("native", "software", "shadow", "ept");
+        var after = new Option<long?>("--after") { Description = "explain the state after this many accesses of the timeline (default: all)" };
+        var command = new Command("explain", "Show the whole translation path of one address: every guest, EPT or shadow entry, the slot, the host page, and what a TLB miss there costs.")
+        {
+            file, at, process, mode, after,
+        };
+        command.SetAction(parse => Execute(new Settings(parse.GetValue(file)!, parse.GetValue(at)!, parse.GetValue(process), parse.GetValue(mode), parse.GetValue(after)),
+            Console.Out, Console.Error));
+        return command;
+    }
+
+    public static bool TryParseAddress(string text, out ulong value)
+    {
+        text = text.Replace("_", "", StringComparison.Ordinal);
+        return text.StartsWith("0x", StringComparison.OrdinalIgnoreCase)
+            ? ulong.TryParse(text[2..], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out value)
+            : ulong.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out value);
+    }
+
+    public static int Execute(Settings settings, TextWriter output, TextWriter error)
+    {
+        if (!TryParseAddress(settings.At, out var gva))
+        {
+            error.WriteLine($"memscript: --at '{settings.At}' is not an address (write it like 0x400010)");
+            return ExitCodes.Usage;
+        }
+        var loaded = ScenarioLoader.Load(settings.File, error);
+        if (loaded?.Script is null) return ExitCodes.Usage;
+        var script = loaded.Script;
+        if (settings.Process is { } p && script.Processes.All(x => x.Name != p))
+        {
+            error.WriteLine($"memscript: no process '{p}' in {settings.File}; it has {string.Join(", ", script.Processes.Select(x => x.Name))}");
+            return ExitCodes.Usage;
+        }
+        if (script.Processes.IsEmpty)
+        {
+            error.WriteLine($"memscript: {settings.File} declares no process to explain");
+            return ExitCodes.Usage;
+        }
+        var mode = settings.Mode is null ? script.Machine.Mode : Vocabulary.ParseMode(settings.Mode);
+        var options = new RunOptions { Mode = mode, BaseDirectory = Path.GetDirectoryName(Path.GetFullPath(settings.File)) ?? "." };
+        var (result, machine) = ScriptInterpreter.RunAndKeep(script, options, settings.After);
+        if (result.Error is { } e)
+        {
+            error.Write(MemScript.Language.Diagnostics.DiagnosticFormatter.Format(loaded.Source, e));
+            return ExitCodes.RunFailed;
+        }
+        var processName = settings.Process ?? machine.Current?.Name ?? script.Processes[0].Name;
+        output.Write(ExplainPrinter.Print(machine.Explain(processName, gva), settings.File, result.Counters.Accesses));
+        return ExitCodes.Success;
+    }
+}

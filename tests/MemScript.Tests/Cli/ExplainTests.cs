@@ -1,0 +1,90 @@
+using ApprovalTests;
+using ApprovalTests.Namers;
+using MemScript.Cli.Commands;
+using MemScript.Engine.Interpreter;
+using MemScript.Tests.Support;
+
+namespace MemScript.Tests.Cli;
+
+/// <summary><c>memscript explain</c>: the path of one address, level by level, snapshot-tested on examples.</summary>
+public class ExplainTests
+{
+    private static (int Code, string Out, string Err) Explain(string example, string at, string? mode = null, long? after = null, string? process = null)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var code = ExplainCommand.Execute(new ExplainCommand.Settings("examples/" + example, at, process, mode, after), output, error);
+        return (code, output.ToString(), error.ToString());
+    }
+
+    [SetUp]
+    public void InRepository() => Directory.SetCurrentDirectory(Paths.RepositoryRoot);
+
+    public static IEnumerable<TestCaseData> Snapshots()
+    {
+        (string File, string At, string Mode, long? After)[] cases =
+        [
+            ("01-demo-page.memscript", "0x400010", "native", null),
+            ("01-demo-page.memscript", "0x400010", "software", null),
+            ("01-demo-page.memscript", "0x400010", "shadow", null),
+            ("01-demo-page.memscript", "0x400010", "ept", null),
+            ("01-demo-page.memscript", "0x400010", "ept", 0),
+            ("04-demand-paging.memscript", "0x10003000", "ept", 2),
+            ("05-pages-2m.memscript", "0x40000000", "ept", null),
+            ("07-mmio.memscript", "0x500000", "ept", null),
+            ("07-mmio.memscript", "0x500000", "shadow", null),
+            ("10-five-level.memscript", "0x80000000000000", "ept", null),
+        ];
+        foreach (var (file, at, mode, after) in cases)
+            yield return new TestCaseData(file, at, mode, after).SetName($"explain {Path.GetFileNameWithoutExtension(file)} at {at} in {mode}{(after is { } n ? $" after {n}" : "")}");
+    }
+
+    [Test, TestCaseSource(nameof(Snapshots))]
+    public void Snapshot(string file, string at, string mode, long? after)
+    {
+        var (code, output, error) = Explain(file, at, mode, after);
+        Assert.That(code, Is.Zero, error);
+        using (ApprovalResults.ForScenario($"{Path.GetFileNameWithoutExtension(file)}.{at}.{mode}{(after is { } n ? ".after" + n : "")}")) Approvals.Verify(output);
+    }
+
+    [Test]
+    public void A_4K_page_under_EPT_costs_24_references_and_under_shadow_4()
+    {
+        var ept = Explain("01-demo-page.memscript", "0x400010", "ept");
+        Assert.That(ept.Out, Does.Contain("costs 24 walk references: 720 cycles"));
+        // Four guest entries, each after a 4-level EPT walk of its table, then the data page's EPT walk.
+        Assert.That(ept.Out.Split('\n').Count(l => System.Text.RegularExpressions.Regex.IsMatch(l, @"L\d EPT ")), Is.EqualTo(20));
+        var shadow = Explain("01-demo-page.memscript", "0x400010", "shadow");
+        Assert.That(shadow.Out, Does.Contain("costs 4 walk references: 120 cycles"));
+        Assert.That(shadow.Out.Split('\n').Count(l => System.Text.RegularExpressions.Regex.IsMatch(l, @"L\d shadow ")), Is.EqualTo(4));
+    }
+
+    [Test]
+    public void Before_the_timeline_the_walk_stops_at_the_empty_EPT_root()
+    {
+        var (_, output, _) = Explain("01-demo-page.memscript", "0x400010", "ept", after: 0);
+        Assert.That(output, Does.Contain("EPT_VIOLATION (48)"));
+        Assert.That(output, Does.Contain("costs 1 walk reference:"));
+    }
+
+    [Test]
+    public void The_explained_cost_matches_what_a_run_counts()
+    {
+        // Flush the TLB after the timeline and touch the address again: the run's walk.refs delta must
+        // equal what explain predicted for that miss.
+        var text = File.ReadAllText(Path.Combine(Paths.Examples, "10-five-level.memscript"));
+        var (_, output, _) = Explain("10-five-level.memscript", "0x80000000000000", "ept");
+        Assert.That(output, Does.Contain("costs 35 walk references"));
+        var r = Support.Scenario.Run(text.Replace("  expect walk.refs == 5 + 5 in native", "  flush tlb\n  mark \"again\"\n  read 0x0080000000000000\n  expect walk.refs == 35 since \"again\" in ept"), MmuMode.Ept);
+        Assert.That(r.ExpectsPassed, Is.True);
+    }
+
+    [Test]
+    public void Bad_address_and_unknown_process_are_usage_errors()
+    {
+        Assert.That(Explain("01-demo-page.memscript", "fish").Code, Is.EqualTo(2));
+        var (code, _, error) = Explain("01-demo-page.memscript", "0x400010", process: "nobody");
+        Assert.That(code, Is.EqualTo(2));
+        Assert.That(error, Does.Contain("no process 'nobody'"));
+    }
+}
