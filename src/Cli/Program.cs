@@ -9,6 +9,7 @@ var root = new RootCommand(
     RunCommand.Create(),
     CheckCommand.Create(),
     ExplainCommand.Create(),
+    ReportCommand.Create(),
 };
 
 var parse = root.Parse(args);

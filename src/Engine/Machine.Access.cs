@@ -27,8 +27,13 @@ public sealed partial class Machine
         AccessSlow(gva, kind, kernel);
     }
 
+    /// <summary>The address of the run's first access (the default address reports explain).</summary>
+    public ulong? FirstAccess { get; private set; }
+
     private void AccessSlow(ulong gva, AccessKind kind, bool kernel)
     {
+        // The TLB starts empty, so the first access always comes through here.
+        FirstAccess ??= gva;
         if (!IsCanonical(gva))
         {
             // Never cached, so the TLB lookup above missed; the #GP is not a TLB event.

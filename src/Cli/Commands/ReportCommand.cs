@@ -1,0 +1,68 @@
+using System.CommandLine;
+using MemScript.Cli.Reports;
+using MemScript.Engine.Inspection;
+using MemScript.Engine.Interpreter;
+using MemScript.Language;
+
+namespace MemScript.Cli.Commands;
+
+/// <summary><c>memscript report FILE -o FILE.html [--mode M|all] [--at GVA]</c>.</summary>
+public static class ReportCommand
+{
+    public sealed record Settings(string File, string Output, string? Mode, string? At);
+
+    public static Command Create()
+    {
+        var file = new Argument<string>("file") { Description = "the scenario (.memscript)" };
+        var output = new Option<string>("--output", "-o") { Description = "the HTML file to write", Required = true };
+        var mode = new Option<string>("--mode", "-m") { Description = "native, software, shadow, ept, or all (default: all)" };
+        mode.AcceptOnlyFromAmong("native", "software", "shadow", "ept", "all");
+        var at = new Option<string>("--at") { Description = "the guest-virtual address whose translation path is drawn (default: the first access)" };
+        var command = new Command("report", "Write a self-contained HTML report: the comparison, charts of where the cycles go, and the drawn translation path of one address.")
+        {
+            file, output, mode, at,
+        };
+        command.SetAction(parse => Execute(new Settings(parse.GetValue(file)!, parse.GetValue(output)!, parse.GetValue(mode), parse.GetValue(at)), Console.Out, Console.Error));
+        return command;
+    }
+
+    public static int Execute(Settings settings, TextWriter output, TextWriter error)
+    {
+        ulong? at = null;
+        if (settings.At is { } text)
+        {
+            if (!ExplainCommand.TryParseAddress(text, out var value))
+            {
+                error.WriteLine($"memscript: --at '{text}' is not an address (write it like 0x400010)");
+                return ExitCodes.Usage;
+            }
+            at = value;
+        }
+        var loaded = ScenarioLoader.Load(settings.File, error);
+        if (loaded?.Script is null) return ExitCodes.Usage;
+        var script = loaded.Script;
+        var runs = new List<RunResult>();
+        var paths = new List<TranslationPath>();
+        foreach (var mode in RunCommand.Modes(settings.Mode ?? "all", script))
+        {
+            var options = new RunOptions { Mode = mode, BaseDirectory = Path.GetDirectoryName(Path.GetFullPath(settings.File)) ?? "." };
+            var (result, machine) = ScriptInterpreter.RunAndKeep(script, options);
+            runs.Add(result);
+            var address = at ?? machine.FirstAccess;
+            var process = machine.Current?.Name ?? script.Processes.FirstOrDefault()?.Name;
+            if (address is { } gva && process is not null) paths.Add(machine.Explain(process, gva));
+        }
+        var html = HtmlReport.Render(new ReportContext(settings.File, loaded.Source, runs), paths);
+        try
+        {
+            File.WriteAllText(settings.Output, html);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or DirectoryNotFoundException)
+        {
+            error.WriteLine($"memscript: cannot write {settings.Output}: {e.Message}");
+            return ExitCodes.Usage;
+        }
+        output.WriteLine($"wrote {settings.Output}");
+        return runs.All(r => r.Success) ? ExitCodes.Success : ExitCodes.RunFailed;
+    }
+}
