@@ -103,7 +103,8 @@ public sealed partial class Machine
     /// </summary>
     private GuestWalk SoftwareWalk(ulong gva, Span<ulong> tables)
     {
-        var walk = new GuestWalk { Writable = true, User = true, Executable = true };
+        var walk = new GuestWalk();
+        var perms = PathPermissions.All;
         var table = _current!.Root;
         for (var level = _levels; ; level--)
         {
@@ -114,19 +115,24 @@ public sealed partial class Machine
             Charge(CostKind.HvRef);
             var entry = ReadGuestEntry(table, Pte.Index(gva, level));
             if ((entry & Pte.Present) == 0) return walk;
-            walk.Writable &= (entry & Pte.Writable) != 0;
-            walk.User &= (entry & Pte.User) != 0;
-            walk.Executable &= (entry & Pte.ExecuteDisable) == 0;
-            if (level == 1 || (entry & Pte.PageSize) != 0)
+            perms.Apply(entry);
+            if (Pte.IsLeaf(entry, level))
             {
-                var coverage = Pte.Coverage(level);
                 walk.Present = true;
                 walk.LeafLevel = level;
-                walk.Gpa = (entry & Pte.AddressMask & ~(coverage - 1)) + (gva & (coverage - 1));
+                walk.Gpa = Pte.LeafAddress(entry, level, gva);
+                (walk.Writable, walk.User, walk.Executable) = (perms.Writable, perms.User, perms.Executable);
                 return walk;
             }
             table = entry & Pte.AddressMask;
         }
+    }
+
+    /// <summary>Where a hardware walk of a guest-linear table starts: the root, or the deepest table the paging-structure caches hold.</summary>
+    private (ulong Table, int Level) WalkStart(ulong root, ulong gva)
+    {
+        if (_pwc is not null && _pwc.Lookup(gva, _currentTag, out var cached) is var hit and > 0) return (cached, hit - 1);
+        return (root, _levels);
     }
 
     // ------------------------------------------------------------ native (section 3)
@@ -134,14 +140,8 @@ public sealed partial class Machine
     private FillOutcome FillNative(ulong gva, AccessKind kind, bool kernel)
     {
         var refs = 0;
-        var table = _current!.Root;
-        var level = _levels;
-        if (_pwc is not null && _pwc.Lookup(gva, _currentTag, out var cached) is var hit and > 0)
-        {
-            table = cached;
-            level = hit - 1;
-        }
-        bool writable = true, user = true, executable = true;
+        var (table, level) = WalkStart(_current!.Root, gva);
+        var perms = PathPermissions.All;
         for (; ; level--)
         {
             refs++;
@@ -151,18 +151,15 @@ public sealed partial class Machine
                 CountWalk(gva, kind, refs);
                 return GuestFault(gva, kind, kernel, notPresent: true);
             }
-            writable &= (entry & Pte.Writable) != 0;
-            user &= (entry & Pte.User) != 0;
-            executable &= (entry & Pte.ExecuteDisable) == 0;
-            if (level == 1 || (entry & Pte.PageSize) != 0)
+            perms.Apply(entry);
+            if (Pte.IsLeaf(entry, level))
             {
                 CountWalk(gva, kind, refs);
-                if (!Allows(writable, user, executable, kind, kernel)) return GuestFault(gva, kind, kernel, notPresent: false);
-                var coverage = Pte.Coverage(level);
-                var gpa = (entry & Pte.AddressMask & ~(coverage - 1)) + (gva & (coverage - 1));
+                if (!Allows(perms.Writable, perms.User, perms.Executable, kind, kernel)) return GuestFault(gva, kind, kernel, notPresent: false);
+                var gpa = Pte.LeafAddress(entry, level, gva);
                 var slot = FindSlot(gpa);
                 if (slot is null || (slot.Readonly && kind == AccessKind.Write)) return Mmio(gva, gpa, kind);
-                FillTlb(gva, SizeOfLevel(level), SizeOfLevel(level), writable && !slot.Readonly, user, executable, gpa & ~(coverage - 1));
+                FillTlb(gva, SizeOfLevel(level), SizeOfLevel(level), perms.Writable && !slot.Readonly, perms.User, perms.Executable, gpa & ~(Pte.Coverage(level) - 1));
                 return FillOutcome.Filled;
             }
             table = entry & Pte.AddressMask;
@@ -193,26 +190,17 @@ public sealed partial class Machine
 
     private FillOutcome FillEpt(ulong gva, AccessKind kind, bool kernel)
     {
-        var ept = _ept!;
         var refs = 0;
-        var table = _current!.Root;
-        var level = _levels;
-        if (_pwc is not null && _pwc.Lookup(gva, _currentTag, out var cached) is var hit and > 0)
-        {
-            table = cached;
-            level = hit - 1;
-        }
-        bool writable = true, user = true, executable = true;
+        var (table, level) = WalkStart(_current!.Root, gva);
+        var perms = PathPermissions.All;
         for (; ; level--)
         {
             // The table's guest-physical address goes through EPT before the entry can be read.
-            var result = EptTranslate(table, ref refs, out var tableHpa, out _, out _);
-            if (result != EptResult.Mapped)
+            if (EptTranslate(table, ref refs, out _, out _, out _) != EptResult.Mapped)
             {
                 CountWalk(gva, kind, refs);
                 return EptViolation(gva, table, AccessKind.Read, finalTranslation: false, 0);
             }
-            _ = tableHpa;
             refs++;
             var entry = ReadGuestEntry(table, Pte.Index(gva, level));
             if ((entry & Pte.Present) == 0)
@@ -220,21 +208,17 @@ public sealed partial class Machine
                 CountWalk(gva, kind, refs);
                 return GuestFault(gva, kind, kernel, notPresent: true);
             }
-            writable &= (entry & Pte.Writable) != 0;
-            user &= (entry & Pte.User) != 0;
-            executable &= (entry & Pte.ExecuteDisable) == 0;
-            if (level == 1 || (entry & Pte.PageSize) != 0) break;
+            perms.Apply(entry);
+            if (Pte.IsLeaf(entry, level)) break;
             table = entry & Pte.AddressMask;
             _pwc?.Fill(gva, _currentTag, level, table);
         }
-        if (!Allows(writable, user, executable, kind, kernel))
+        if (!Allows(perms.Writable, perms.User, perms.Executable, kind, kernel))
         {
             CountWalk(gva, kind, refs);
             return GuestFault(gva, kind, kernel, notPresent: false);
         }
-        var leafEntry = ReadGuestEntry(table, Pte.Index(gva, level));
-        var coverage = Pte.Coverage(level);
-        var gpa = (leafEntry & Pte.AddressMask & ~(coverage - 1)) + (gva & (coverage - 1));
+        var gpa = Pte.LeafAddress(ReadGuestEntry(table, Pte.Index(gva, level)), level, gva);
         var final = EptTranslate(gpa, ref refs, out var hpa, out var eptLevel, out var eptEntry);
         CountWalk(gva, kind, refs);
         switch (final)
@@ -250,7 +234,7 @@ public sealed partial class Machine
         if ((kind == AccessKind.Write && !eptWritable) || (kind == AccessKind.Exec && !eptExecutable))
             return EptViolation(gva, gpa, kind, finalTranslation: true, eptEntry & EptEntry.Rwx);
         var size = Min(SizeOfLevel(level), SizeOfLevel(eptLevel));
-        FillTlb(gva, size, SizeOfLevel(level), writable && eptWritable, user, executable && eptExecutable, hpa & ~(size.Bytes() - 1));
+        FillTlb(gva, size, SizeOfLevel(level), perms.Writable && eptWritable, perms.User, perms.Executable && eptExecutable, hpa & ~(size.Bytes() - 1));
         return FillOutcome.Filled;
     }
 

@@ -26,7 +26,7 @@ public sealed partial class Machine
         var refs = 0;
         var hvRefs = 0;
         var leafLevel = 1;
-        bool writable = true, user = true, executable = true;
+        var perms = PathPermissions.All;
 
         if (!IsCanonical(gva))
             return new Inspection.TranslationPath(process.Name, _mode, gva, process.Root, _levels, [], null, null, [], null, null, null, 0, 0, 0,
@@ -65,14 +65,11 @@ public sealed partial class Machine
                 if (_mode == MmuMode.Software) outcome += " (the software MMU finds this after an MMU_TRAP and injects the #PF)";
                 break;
             }
-            writable &= (entry & Pte.Writable) != 0;
-            user &= (entry & Pte.User) != 0;
-            executable &= (entry & Pte.ExecuteDisable) == 0;
-            if (level == 1 || (entry & Pte.PageSize) != 0)
+            perms.Apply(entry);
+            if (Pte.IsLeaf(entry, level))
             {
                 leafLevel = level;
-                var coverage = Pte.Coverage(level);
-                gpa = (entry & Pte.AddressMask & ~(coverage - 1)) + (gva & (coverage - 1));
+                gpa = Pte.LeafAddress(entry, level, gva);
                 break;
             }
             table = entry & Pte.AddressMask;
@@ -90,7 +87,7 @@ public sealed partial class Machine
                 if (_mode != MmuMode.Native && _host.TryGet(hva.Value, slot.Backing, out var page))
                     hpa = page + (hva.Value & (slot.Backing.Bytes() - 1));
             }
-            var perms = $"{(writable ? "writable" : "read-only")}, {(user ? "user" : "kernel-only")}, {(executable ? "executable" : "not executable")}";
+            var rights = $"{(perms.Writable ? "writable" : "read-only")}, {(perms.User ? "user" : "kernel-only")}, {(perms.Executable ? "executable" : "not executable")}";
             if (_ept is not null)
             {
                 final = EptPath(g);
@@ -100,7 +97,7 @@ public sealed partial class Machine
                     EptResult.NotPresent when slot is null => $"gpa {Hex.Format(g)} is in no memslot and has no EPT entry yet: EPT_VIOLATION (48), then KVM installs an MMIO entry and the access goes to the VMM (KVM_EXIT_MMIO)",
                     EptResult.NotPresent => $"the final EPT entry for gpa {Hex.Format(g)} is not present: EPT_VIOLATION (48); KVM faults in the host page and maps it ({Machine.HostMapSize(slot!, g).Text()}), then the walk restarts",
                     EptResult.Misconfig => $"gpa {Hex.Format(g)} reaches KVM's MMIO entry: EPT_MISCONFIG (49), and the access goes to the VMM (KVM_EXIT_MMIO)",
-                    _ => $"translated: a {SizeOfLevel(Math.Min(leafLevel, LevelOfEpt(final))).Text()} TLB entry ({perms}{(slot?.Readonly == true ? ", writes go to the VMM: readonly slot" : "")})",
+                    _ => $"translated: a {SizeOfLevel(Math.Min(leafLevel, LevelOfEpt(final))).Text()} TLB entry ({rights}{(slot?.Readonly == true ? ", writes go to the VMM: readonly slot" : "")})",
                 };
             }
             else if (slot is null)
@@ -110,7 +107,7 @@ public sealed partial class Machine
             else
             {
                 var size = _mode == MmuMode.Native ? SizeOfLevel(leafLevel) : Min(SizeOfLevel(leafLevel), HostMapSize(slot, g));
-                outcome = $"translated: a {size.Text()} TLB entry ({perms}{(slot.Readonly ? ", writes go to the VMM: readonly slot" : "")})";
+                outcome = $"translated: a {size.Text()} TLB entry ({rights}{(slot.Readonly ? ", writes go to the VMM: readonly slot" : "")})";
             }
         }
 

@@ -18,25 +18,19 @@ public sealed partial class Machine
     private FillOutcome FillShadow(ulong gva, AccessKind kind, bool kernel)
     {
         var shadow = _shadow!;
-        var page = ShadowRoot(_current!);
-        var level = _levels;
-        if (_pwc is not null && _pwc.Lookup(gva, _currentTag, out var cached) is var hit and > 0)
-        {
-            page = shadow.ByHpa(cached);
-            level = hit - 1;
-        }
+        var root = ShadowRoot(_current!);
+        var (start, level) = WalkStart(root.Hpa, gva);
+        var page = start == root.Hpa ? root : shadow.ByHpa(start);
         var refs = 0;
         var present = false;
         var exited = false;
-        bool writable = true, user = true, executable = true;
+        var perms = PathPermissions.All;
         for (; ; level--)
         {
             refs++;
             var entry = page.Entries[Pte.Index(gva, level)];
             if ((entry & Pte.Present) == 0) break;
-            writable &= (entry & Pte.Writable) != 0;
-            user &= (entry & Pte.User) != 0;
-            executable &= (entry & Pte.ExecuteDisable) == 0;
+            perms.Apply(entry);
             if ((entry & Pte.MmioMarker) != 0)
             {
                 // KVM's MMIO shadow entry: the reserved bit faults. The entry keeps the guest's access
@@ -44,19 +38,19 @@ public sealed partial class Machine
                 // table again, otherwise it walks the guest table and injects the #PF.
                 CountWalk(gva, kind, refs);
                 Exit(ExitReason.ExceptionNmi, Tracing ? new PageFaultExit(Cycle, AccessNumber, new Gva(gva), ErrorCode(kind, kernel, true) | PfReserved) : null);
-                if (Allows(writable, user, executable, kind, kernel))
+                if (Allows(perms.Writable, perms.User, perms.Executable, kind, kernel))
                     return Mmio(gva, (entry & Pte.AddressMask & ~Pte.MmioMarker) + (gva & 0xfff), kind);
                 exited = true;
                 break;
             }
-            if (level == 1 || (entry & Pte.PageSize) != 0)
+            if (Pte.IsLeaf(entry, level))
             {
-                if (Allows(writable, user, executable, kind, kernel))
+                if (Allows(perms.Writable, perms.User, perms.Executable, kind, kernel))
                 {
                     CountWalk(gva, kind, refs);
-                    var coverage = Pte.Coverage(level);
                     // A direct (splitting) table below the guest leaf: the guest page is larger than this entry.
-                    FillTlb(gva, SizeOfLevel(level), SizeOfLevel(Math.Max(level, page.GuestPageLevel)), writable, user, executable, entry & Pte.AddressMask & ~(coverage - 1));
+                    FillTlb(gva, SizeOfLevel(level), SizeOfLevel(Math.Max(level, page.GuestPageLevel)), perms.Writable, perms.User, perms.Executable,
+                        entry & Pte.AddressMask & ~(Pte.Coverage(level) - 1));
                     return FillOutcome.Filled;
                 }
                 present = true;

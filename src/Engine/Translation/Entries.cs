@@ -23,6 +23,15 @@ public static class Pte
     /// <summary>Bytes mapped by one entry of a level (1: 4 KiB, 2: 2 MiB, 3: 1 GiB, ...).</summary>
     public static ulong Coverage(int level) => 1UL << (12 + 9 * (level - 1));
 
+    /// <summary>The address a leaf maps <paramref name="va"/> to: the page's base plus the offset within a page of that level.</summary>
+    public static ulong LeafAddress(ulong entry, int level, ulong va)
+    {
+        var coverage = Coverage(level);
+        return (entry & AddressMask & ~(coverage - 1)) + (va & (coverage - 1));
+    }
+
+    public static bool IsLeaf(ulong entry, int level) => level == 1 || (entry & PageSize) != 0;
+
     public static string Flags(ulong entry)
     {
         var parts = new List<string>();
@@ -32,6 +41,21 @@ public static class Pte
         if ((entry & PageSize) != 0) parts.Add("PS");
         if ((entry & ExecuteDisable) != 0) parts.Add("XD");
         return parts.Count == 0 ? "-" : string.Join(" ", parts);
+    }
+}
+
+/// <summary>The permissions of a translation path: each entry can only take rights away (SDM 4.6).</summary>
+public struct PathPermissions
+{
+    public bool Writable, User, Executable;
+
+    public static PathPermissions All => new() { Writable = true, User = true, Executable = true };
+
+    public void Apply(ulong entry)
+    {
+        Writable &= (entry & Pte.Writable) != 0;
+        User &= (entry & Pte.User) != 0;
+        Executable &= (entry & Pte.ExecuteDisable) == 0;
     }
 }
 
