@@ -11,9 +11,6 @@ namespace MemScript.Engine;
 // here changes state or counters: it reads the same tables the walks read.
 public sealed partial class Machine
 {
-    /// <summary>The processes in file order.</summary>
-    public IEnumerable<string> ProcessNames => _processes.Keys;
-
     /// <summary>Explains the translation of <paramref name="gva"/> in <paramref name="processName"/> as the tables stand now.</summary>
     public Inspection.TranslationPath Explain(string processName, ulong gva)
     {

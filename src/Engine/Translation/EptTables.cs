@@ -31,8 +31,6 @@ public sealed class EptTables
         return hpa;
     }
 
-    public ulong ReadEntry(ulong table, int index) => _tables[table][index];
-
     /// <summary>
     /// Walks <paramref name="gpa"/> from <paramref name="startTable"/> at <paramref name="startLevel"/>, adding one
     /// reference per entry read up to the one that ended the walk.

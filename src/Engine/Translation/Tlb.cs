@@ -39,8 +39,6 @@ public sealed class Tlb
         _guestSizes = new byte[entries];
     }
 
-    public int Entries => _keys.Length;
-
     // The key packs the virtual page number, the tag and the size; 57-bit addresses leave room for a 16-bit tag.
     private static ulong Key(ulong vpn, int tag, int sizeCode) => (vpn << 18) | ((ulong)(uint)tag << 2) | (uint)sizeCode;
 
@@ -157,7 +155,4 @@ public sealed class Tlb
             if (pageStart < end && start < pageEnd) _stamps[i] = 0;
         }
     }
-
-    /// <summary>The number of valid entries (for reports and explain).</summary>
-    public int ValidEntries() => _stamps.Count(s => s != 0);
 }
