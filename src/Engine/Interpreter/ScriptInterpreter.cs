@@ -114,6 +114,13 @@ public sealed class ScriptInterpreter
         _ => new ScriptError(Errors.ReplayFailed(span, e.Message)),
     };
 
+    /// <summary>After an access: poll for Ctrl-C and report progress every 65,536 accesses (Tick limits itself further).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private void AfterAccess()
+    {
+        if ((_machine.Counters.Accesses & 0xffff) == 0) Tick();
+    }
+
     private void Tick()
     {
         var done = _machine.Counters.Accesses;
@@ -159,7 +166,7 @@ public sealed class ScriptInterpreter
                     {
                         throw Located(span, e);
                     }
-                    if ((machine.Counters.Accesses & 0xffff) == 0) Tick();
+                    AfterAccess();
                 };
             }
             case SweepStmt s:
@@ -178,7 +185,7 @@ public sealed class ScriptInterpreter
                             for (var offset = 0UL; offset < size; offset += stride)
                             {
                                 machine.Access(from + offset, s.Kind, s.Kernel);
-                                if ((offset & 0xfffff) == 0) Tick();
+                                AfterAccess();
                                 if (offset + stride < offset) break;
                             }
                         }
@@ -203,7 +210,7 @@ public sealed class ScriptInterpreter
                         for (var i = 0UL; i < count; i++)
                         {
                             machine.Access(from + rng.Next() % slots * align, r.Kind, r.Kernel);
-                            if ((i & 0xfffff) == 0) Tick();
+                            AfterAccess();
                         }
                     });
                 };
@@ -303,7 +310,7 @@ public sealed class ScriptInterpreter
                 return () => Guard(r.Span, () => LackeyReader.Read(path, r.Path, (address, kind) =>
                 {
                     machine.Access(address, kind);
-                    if ((machine.Counters.Accesses & 0xfffff) == 0) Tick();
+                    AfterAccess();
                 }, _options.Cancel));
             }
             case MarkStmt m:

@@ -36,3 +36,19 @@ public class RunCaseTests
         ExpectedFile.Verify(Path.ChangeExtension(path, ".expected"), text);
     }
 }
+
+/// <summary>Long loops stay responsive: progress (and so Ctrl-C) is polled on the access count, whatever the loop's stride.</summary>
+public class ResponsivenessTests
+{
+    [TestCase("sweep read 0x40000000 size 9M stride 3")]
+    [TestCase("random read 3100000 in 0x40000000 size 8M")]
+    [TestCase("repeat 3100000 as i { read 0x40000000 + i % 1000 * 8 }")]
+    public void Every_loop_reports_progress_about_every_million_accesses(string loop)
+    {
+        var script = Scenario.Check($"slot 0 gpa 0x0 size 64M hva 0x7f0000000000\nprocess p {{ map 0x40000000 size 16M to 0x1000000 rw }}\nrun p {{ {loop} }}");
+        var calls = new List<long>();
+        var r = ScriptInterpreter.Run(script, new RunOptions { Mode = MmuMode.Native, Progress = calls.Add });
+        Assert.That(r.Counters.Accesses, Is.GreaterThan(3_000_000));
+        Assert.That(calls, Has.Count.GreaterThanOrEqualTo(3), "progress must come during the loop, not only at its start");
+    }
+}
