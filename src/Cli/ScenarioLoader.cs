@@ -7,7 +7,11 @@ namespace MemScript.Cli;
 /// <summary>Reads, parses and checks a scenario file, printing its diagnostics.</summary>
 public static class ScenarioLoader
 {
-    public sealed record Loaded(SourceText Source, CheckedScript? Script, IReadOnlyList<Diagnostic> Diagnostics);
+    public sealed record Loaded(SourceText Source, CheckedScript? Script, IReadOnlyList<Diagnostic> Diagnostics)
+    {
+        /// <summary>Where the scenario's relative paths (replay traces) are resolved.</summary>
+        public string BaseDirectory => Path.GetDirectoryName(Path.GetFullPath(Source.Path)) ?? ".";
+    }
 
     /// <summary>Null when the file cannot be read (the reason is printed to <paramref name="error"/>).</summary>
     public static Loaded? Load(string path, TextWriter error)

@@ -194,7 +194,7 @@ public sealed partial class Machine
     /// <summary>INVLPG: drops the current process's entries for the page holding the address (all of a huge page).</summary>
     public void Invlpg(ulong gva)
     {
-        var process = RequireCurrent();
+        RequireCurrent();
         if (Tracing) _trace!.Emit(new InvlpgEvent(Cycle, AccessNumber, new Gva(gva)));
         _tlb.InvalidatePage(gva, _currentTag);
         // INVLPG also invalidates the paging-structure caches of the current PCID (SDM 4.10.4.1).
@@ -212,9 +212,7 @@ public sealed partial class Machine
     /// <summary>Run-time <c>map</c>: writes present entries at once (mmap with MAP_POPULATE).</summary>
     public void Map(ulong gva, ulong size, PageSize page, ulong gpa, Perms perms)
     {
-        var process = RequireCurrent();
-        if (process.Vmas.FirstOverlap(gva, gva + size) is { } other)
-            throw EngineException.MappingConflict($"map {Hex.Format(gva)}..{Hex.Format(gva + size - 1)} overlaps the mapping {Hex.Format(other.Start)}..{Hex.Format(other.End - 1)}; unmap it first");
+        var process = RequireUnmapped("map", gva, size);
         CheckMappingFits(size, page);
         long pages = 0;
         for (var offset = 0UL; offset < size; offset += page.Bytes())
@@ -229,10 +227,16 @@ public sealed partial class Machine
     /// <summary>Run-time <c>demand</c>: only records the region.</summary>
     public void Demand(ulong gva, ulong size, PageSize page, Perms perms)
     {
+        RequireUnmapped("demand", gva, size).Vmas.Add(new Vma(gva, gva + size, page, perms, VmaKind.Demand));
+    }
+
+    /// <summary>The current process, when no region of it overlaps [gva, gva + size) (mmap without MAP_FIXED's clobbering).</summary>
+    private GuestProcess RequireUnmapped(string operation, ulong gva, ulong size)
+    {
         var process = RequireCurrent();
         if (process.Vmas.FirstOverlap(gva, gva + size) is { } other)
-            throw EngineException.MappingConflict($"demand {Hex.Format(gva)}..{Hex.Format(gva + size - 1)} overlaps the mapping {Hex.Format(other.Start)}..{Hex.Format(other.End - 1)}; unmap it first");
-        process.Vmas.Add(new Vma(gva, gva + size, page, perms, VmaKind.Demand));
+            throw EngineException.MappingConflict($"{operation} {Hex.Format(gva)}..{Hex.Format(gva + size - 1)} overlaps the mapping {Hex.Format(other.Start)}..{Hex.Format(other.End - 1)}; unmap it first");
+        return process;
     }
 
     public void DemandAll(Perms perms) => RequireCurrent().DemandAll = perms;

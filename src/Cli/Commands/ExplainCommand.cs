@@ -58,7 +58,7 @@ public static class ExplainCommand
             return ExitCodes.Usage;
         }
         var mode = settings.Mode is null ? script.Machine.Mode : Vocabulary.ParseMode(settings.Mode);
-        var options = new RunOptions { Mode = mode, BaseDirectory = Path.GetDirectoryName(Path.GetFullPath(settings.File)) ?? "." };
+        var options = new RunOptions { Mode = mode, BaseDirectory = loaded.BaseDirectory };
         var (result, machine) = ScriptInterpreter.RunAndKeep(script, options, settings.After);
         if (result.Error is { } e)
         {

@@ -45,7 +45,7 @@ public static class ReportCommand
         var paths = new List<TranslationPath>();
         foreach (var mode in RunCommand.Modes(settings.Mode ?? "all", script))
         {
-            var options = new RunOptions { Mode = mode, BaseDirectory = Path.GetDirectoryName(Path.GetFullPath(settings.File)) ?? "." };
+            var options = new RunOptions { Mode = mode, BaseDirectory = loaded.BaseDirectory };
             var (result, machine) = ScriptInterpreter.RunAndKeep(script, options);
             runs.Add(result);
             var address = at ?? machine.FirstAccess;

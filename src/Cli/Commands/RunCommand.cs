@@ -73,7 +73,7 @@ public static class RunCommand
                     Mode = mode,
                     Trace = settings.Trace,
                     MaxAccesses = settings.MaxAccesses,
-                    BaseDirectory = Path.GetDirectoryName(Path.GetFullPath(settings.File)) ?? ".",
+                    BaseDirectory = loaded.BaseDirectory,
                     Cancel = cancel.Token,
                 };
                 var clock = Stopwatch.StartNew();

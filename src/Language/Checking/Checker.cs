@@ -353,10 +353,13 @@ public sealed class Checker
                     if (r.Format is { } f && f.Text != "lackey") Report(Errors.UnknownReplayFormat(f.Span, f.Text));
                     continue;
                 case MapStmt or DemandStmt:
-                    foreach (var e in SyntaxWalker.Expressions(stmt)) Evaluate(e, scope);
-                    if (!_diagnostics.Any(d => stmt.Span.Contains(d.Span)) && SyntaxWalker.Expressions(stmt).All(e => Evaluate(e, scope, report: false).IsConstant))
-                        CheckMapping(stmt, scope);
+                {
+                    // Report every expression's errors; check the region itself only when all are known and clean.
+                    var reported = _diagnostics.Count;
+                    var values = SyntaxWalker.Expressions(stmt).Select(e => Evaluate(e, scope)).ToList();
+                    if (_diagnostics.Count == reported && values.All(v => v.IsConstant)) CheckMapping(stmt, scope);
                     continue;
+                }
                 case UnmapStmt or ProtectStmt:
                 {
                     var (gvaExpr, sizeExpr) = stmt is UnmapStmt u ? (u.Gva, u.Size) : (((ProtectStmt)stmt).Gva, ((ProtectStmt)stmt).Size);
