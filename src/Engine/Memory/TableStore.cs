@@ -32,6 +32,10 @@ public sealed class TableStore
         _frames.Add(frame);
     }
 
+    /// <summary>One entry of the table at <paramref name="frame"/>.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    public ref ulong Entry(ulong frame, int index) => ref Translation.Pte.At(this[frame], index);
+
     public ulong[] this[ulong frame]
     {
         [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
@@ -40,32 +44,5 @@ public sealed class TableStore
             var index = frame >> 12;
             return index < (ulong)_direct.Length && _direct[index] is { } table ? table : _sparse[frame];
         }
-    }
-}
-
-/// <summary>
-/// Tables that live in host frames handed out in order by <see cref="HostMemory"/>: indexed directly by
-/// host frame number, so a hardware walk of EPT or shadow tables costs an array read per level.
-/// </summary>
-public sealed class HostFrameTables
-{
-    private ulong[]?[] _byFrame = new ulong[1024][];
-
-    public int Count { get; private set; }
-
-    private static long Index(ulong hpa) => (long)((hpa - HostMemory.FirstFrame) >> 12);
-
-    public void Add(ulong hpa, ulong[] table)
-    {
-        var index = Index(hpa);
-        if (index >= _byFrame.Length) Array.Resize(ref _byFrame, (int)Math.Max(index + 1, _byFrame.Length * 2L));
-        _byFrame[index] = table;
-        Count++;
-    }
-
-    public ulong[] this[ulong hpa]
-    {
-        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-        get => _byFrame[Index(hpa)]!;
     }
 }

@@ -20,6 +20,18 @@ public static class Pte
 
     public static int Index(ulong address, int level) => (int)((address >> (12 + 9 * (level - 1))) & 511);
 
+    /// <summary>
+    /// Entry <paramref name="index"/> (from <see cref="Index"/>, so below 512) of a 512-entry table, read
+    /// without a bounds check: the check reads the array's length from its first cache line, a second
+    /// cache miss whenever the table is cold, and one a prefetch cannot cover.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    public static ref ulong At(ulong[] table, int index)
+    {
+        System.Diagnostics.Debug.Assert(table.Length == 512 && (uint)index < 512);
+        return ref System.Runtime.CompilerServices.Unsafe.Add(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(table), index);
+    }
+
     /// <summary>Bytes mapped by one entry of a level (1: 4 KiB, 2: 2 MiB, 3: 1 GiB, ...).</summary>
     public static ulong Coverage(int level) => 1UL << (12 + 9 * (level - 1));
 

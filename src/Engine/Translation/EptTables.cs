@@ -7,9 +7,23 @@ public enum EptResult { Mapped, NotPresent, Misconfig }
 /// The EPT paging structures: 512-entry tables in host frames, walked by hardware from the root (EPTP).
 /// Entries use the real EPT bits; MMIO entries are the misconfigured write+execute pattern KVM uses.
 /// </summary>
+/// <remarks>
+/// Each table above the last level keeps its children beside its entries, so a walk follows references
+/// instead of looking each table up by host-physical address: a full two-dimensional walk makes up to 24
+/// of these steps. The lookup by address is kept for walks that start at a table the paging-structure
+/// caches gave, and for explain.
+/// </remarks>
 public sealed class EptTables
 {
-    private readonly Memory.HostFrameTables _tables = new();
+    private sealed class Table(ulong hpa, int level)
+    {
+        public ulong Hpa { get; } = hpa;
+        public ulong[] Entries { get; } = new ulong[512];
+        public Table?[]? Children { get; } = level > 1 ? new Table?[512] : null;
+    }
+
+    private readonly Dictionary<ulong, Table> _byHpa = new();
+    private readonly Table _root;
     private readonly int _levels;
     private readonly Func<ulong> _allocateFrame;
 
@@ -17,18 +31,18 @@ public sealed class EptTables
     {
         _levels = levels;
         _allocateFrame = allocateFrame;
-        Root = NewTable();
+        _root = NewTable(levels);
     }
 
-    public ulong Root { get; }
+    public ulong Root => _root.Hpa;
     public int Levels => _levels;
-    public int TableCount => _tables.Count;
+    public int TableCount => _byHpa.Count;
 
-    private ulong NewTable()
+    private Table NewTable(int level)
     {
-        var hpa = _allocateFrame();
-        _tables.Add(hpa, new ulong[512]);
-        return hpa;
+        var table = new Table(_allocateFrame(), level);
+        _byHpa.Add(table.Hpa, table);
+        return table;
     }
 
     /// <summary>
@@ -38,11 +52,12 @@ public sealed class EptTables
     public EptResult Walk(ulong gpa, ulong startTable, int startLevel, ref int refs, out ulong hpa, out int leafLevel, out ulong leafEntry,
         PagingStructureCache? pwc)
     {
-        var table = startTable;
+        var table = startTable == _root.Hpa ? _root : _byHpa[startTable];
         for (var level = startLevel; ; level--)
         {
             refs++;
-            var entry = _tables[table][Pte.Index(gpa, level)];
+            var index = Pte.Index(gpa, level);
+            var entry = Pte.At(table.Entries, index);
             if ((entry & EptEntry.Rwx) == 0)
             {
                 hpa = 0; leafLevel = level; leafEntry = entry;
@@ -61,29 +76,47 @@ public sealed class EptTables
                 leafEntry = entry;
                 return EptResult.Mapped;
             }
-            table = entry & EptEntry.AddressMask;
-            pwc?.Fill(gpa, 0, level, table);
+            table = table.Children![index]!;
+            pwc?.Fill(gpa, 0, level, table.Hpa);
         }
+    }
+
+    /// <summary>Reads the walk of <paramref name="gpa"/> down to <paramref name="stopLevel"/>, whose entry it prefetches (a hint: changes nothing).</summary>
+    public void Prefetch(ulong gpa, int stopLevel)
+    {
+        var table = _root;
+        for (var level = _levels; level > stopLevel; level--)
+        {
+            var index = Pte.Index(gpa, level);
+            var entry = Pte.At(table.Entries, index);
+            if ((entry & EptEntry.Rwx) == 0 || EptEntry.IsMisconfigured(entry) || (entry & EptEntry.PageSize) != 0) return;
+            table = table.Children![index]!;
+        }
+        Memory.HostCache.Prefetch(ref Pte.At(table.Entries, Pte.Index(gpa, stopLevel)));
     }
 
     /// <summary>Installs a leaf for <paramref name="gpa"/> at <paramref name="leafLevel"/>; returns the tables it had to create.</summary>
     public int Install(ulong gpa, int leafLevel, ulong leafEntry)
     {
         var created = 0;
-        var table = Root;
+        var table = _root;
         for (var level = _levels; level > leafLevel; level--)
         {
-            var entries = _tables[table];
             var index = Pte.Index(gpa, level);
-            if ((entries[index] & EptEntry.Rwx) == 0)
+            if ((table.Entries[index] & EptEntry.Rwx) == 0)
             {
-                var child = NewTable();
+                var child = NewTable(level - 1);
                 created++;
-                entries[index] = child | EptEntry.Rwx;
+                table.Entries[index] = child.Hpa | EptEntry.Rwx;
+                table.Children![index] = child;
             }
-            table = entries[index] & EptEntry.AddressMask;
+            table = table.Children![index]!;
         }
-        _tables[table][Pte.Index(gpa, leafLevel)] = leafEntry;
+        ref var leaf = ref table.Entries[Pte.Index(gpa, leafLevel)];
+        // KVM only installs after a violation on a missing entry. Were a present entry replaced, walks
+        // remembered by the machine's walk memo would go stale: that must never happen silently.
+        if ((leaf & EptEntry.Rwx) != 0) throw new InvalidOperationException($"EPT entry for {gpa:x} replaced while present");
+        leaf = leafEntry;
         return created;
     }
 
@@ -91,14 +124,14 @@ public sealed class EptTables
     public List<(int Level, ulong Table, int Index, ulong Entry)> Path(ulong gpa)
     {
         var path = new List<(int, ulong, int, ulong)>();
-        var table = Root;
+        var table = _root;
         for (var level = _levels; level >= 1; level--)
         {
             var index = Pte.Index(gpa, level);
-            var entry = _tables[table][index];
-            path.Add((level, table, index, entry));
+            var entry = table.Entries[index];
+            path.Add((level, table.Hpa, index, entry));
             if ((entry & EptEntry.Rwx) == 0 || EptEntry.IsMisconfigured(entry) || level == 1 || (entry & EptEntry.PageSize) != 0) break;
-            table = entry & EptEntry.AddressMask;
+            table = table.Children![index]!;
         }
         return path;
     }

@@ -11,15 +11,24 @@ public enum TlbPerms : byte { None = 0, Write = 1, Exec = 2, User = 4 }
 /// </summary>
 public sealed class Tlb
 {
+    // Key and LRU stamp side by side: a probe of a 12-way set reads three cache lines, not one per array.
+    private struct Way
+    {
+        public ulong Key;
+        public long Stamp; // 0 = invalid
+    }
+
     private readonly int _sets;
     private readonly int _ways;
     private readonly bool _pow2;
-    private readonly ulong[] _keys;
-    private readonly long[] _stamps; // 0 = invalid
-    private readonly byte[] _perms;
-    private readonly ulong[] _frames;
-    private readonly byte[] _guestSizes;
+    private readonly Way[] _way;
+    // The frame, with the permissions in bits 0-2 and the guest page's size code in bits 3-4 (frames are page aligned).
+    private readonly ulong[] _payload;
     private long _clock;
+
+    // Which entry sizes may be present (bit per size code), so that a miss does not probe the sets of
+    // sizes never filled since the last full flush.
+    private int _sizes;
 
     // The entry of the last hit. Reset by every fill and flush, so while it is valid no other entry
     // can match an address it matches before it does: using it is exactly what the full probe does.
@@ -32,17 +41,14 @@ public sealed class Tlb
         _ways = ways;
         _sets = entries / ways;
         _pow2 = (_sets & (_sets - 1)) == 0;
-        _keys = new ulong[entries];
-        _stamps = new long[entries];
-        _perms = new byte[entries];
-        _frames = new ulong[entries];
-        _guestSizes = new byte[entries];
+        _way = new Way[entries];
+        _payload = new ulong[entries];
     }
 
     // The key packs the virtual page number, the tag and the size; 57-bit addresses leave room for a 16-bit tag.
     private static ulong Key(ulong vpn, int tag, int sizeCode) => (vpn << 18) | ((ulong)(uint)tag << 2) | (uint)sizeCode;
 
-    private static readonly int[] Shifts = [12, 21, 30];
+    private static int Shift(int sizeCode) => 12 + 9 * sizeCode;
     private const ulong VaMask = (1UL << 57) - 1;
 
     private int SetOf(ulong vpn) => _pow2 ? (int)(vpn & (ulong)(_sets - 1)) : (int)(vpn % (ulong)_sets);
@@ -55,8 +61,8 @@ public sealed class Tlb
         var last = _last;
         if (last >= 0 && Key(va >> _lastShift, tag, 0) == (_lastKey & ~3UL))
         {
-            _stamps[last] = ++_clock;
-            perms = (TlbPerms)_perms[last];
+            _way[last].Stamp = ++_clock;
+            perms = (TlbPerms)(_payload[last] & 7);
             return true;
         }
         return Probe(va, tag, out perms);
@@ -64,20 +70,22 @@ public sealed class Tlb
 
     private bool Probe(ulong va, int tag, out TlbPerms perms)
     {
+        var way = _way;
         for (var size = 0; size < 3; size++)
         {
-            var vpn = va >> Shifts[size];
+            if ((_sizes & (1 << size)) == 0) continue;
+            var vpn = va >> Shift(size);
             var key = Key(vpn, tag, size);
             var start = SetOf(vpn) * _ways;
             var end = start + _ways;
             for (var i = start; i < end; i++)
             {
-                if (_keys[i] == key && _stamps[i] != 0)
+                if (way[i].Key == key && way[i].Stamp != 0)
                 {
-                    _stamps[i] = ++_clock;
-                    perms = (TlbPerms)_perms[i];
+                    way[i].Stamp = ++_clock;
+                    perms = (TlbPerms)(_payload[i] & 7);
                     _last = i;
-                    _lastShift = Shifts[size];
+                    _lastShift = Shift(size);
                     _lastKey = key;
                     return true;
                 }
@@ -96,21 +104,25 @@ public sealed class Tlb
     {
         _last = -1;
         va &= VaMask;
-        var vpn = va >> Shifts[sizeCode];
+        var vpn = va >> Shift(sizeCode);
         var key = Key(vpn, tag, sizeCode);
         var start = SetOf(vpn) * _ways;
         var end = start + _ways;
+        var way = _way;
+        // The way already holding the key, else the least recently used (invalid ways have stamp 0).
         var victim = start;
+        var oldest = way[start].Stamp;
         for (var i = start; i < end; i++)
         {
-            if (_stamps[i] != 0 && _keys[i] == key) { victim = i; break; }
-            if (_stamps[i] < _stamps[victim]) victim = i;
+            var stamp = way[i].Stamp;
+            if (way[i].Key == key && stamp != 0) { victim = i; break; }
+            victim = stamp < oldest ? i : victim;
+            oldest = stamp < oldest ? stamp : oldest;
         }
-        _keys[victim] = key;
-        _stamps[victim] = ++_clock;
-        _perms[victim] = (byte)perms;
-        _frames[victim] = frame;
-        _guestSizes[victim] = (byte)Math.Max(sizeCode, guestSizeCode);
+        way[victim].Key = key;
+        way[victim].Stamp = ++_clock;
+        _payload[victim] = (frame & ~0xfffUL) | (uint)perms | (uint)Math.Max(sizeCode, guestSizeCode) << 3;
+        _sizes |= 1 << sizeCode;
     }
 
     /// <summary>INVLPG: drops every entry of the tag that came from the guest page holding <paramref name="va"/>.</summary>
@@ -118,26 +130,28 @@ public sealed class Tlb
     {
         _last = -1;
         va &= VaMask;
-        for (var i = 0; i < _keys.Length; i++)
+        for (var i = 0; i < _way.Length; i++)
         {
-            if (_stamps[i] == 0 || (int)((_keys[i] >> 2) & 0xffff) != tag) continue;
-            var entryVa = (_keys[i] >> 18) << Shifts[(int)(_keys[i] & 3)];
-            if (((entryVa ^ va) >> Shifts[_guestSizes[i]]) == 0) _stamps[i] = 0;
+            var key = _way[i].Key;
+            if (_way[i].Stamp == 0 || (int)((key >> 2) & 0xffff) != tag) continue;
+            var entryVa = (key >> 18) << Shift((int)(key & 3));
+            if (((entryVa ^ va) >> Shift((int)(_payload[i] >> 3) & 3)) == 0) _way[i].Stamp = 0;
         }
     }
 
     public void FlushAll()
     {
         _last = -1;
-        Array.Clear(_stamps);
+        _sizes = 0;
+        Array.Clear(_way);
     }
 
     /// <summary>Drops every entry of one tag.</summary>
     public void FlushTag(int tag)
     {
         _last = -1;
-        for (var i = 0; i < _keys.Length; i++)
-            if (_stamps[i] != 0 && (int)((_keys[i] >> 2) & 0xffff) == tag) _stamps[i] = 0;
+        for (var i = 0; i < _way.Length; i++)
+            if (_way[i].Stamp != 0 && (int)((_way[i].Key >> 2) & 0xffff) == tag) _way[i].Stamp = 0;
     }
 
     /// <summary>Drops every entry of one tag that overlaps [start, end) of virtual addresses.</summary>
@@ -146,13 +160,14 @@ public sealed class Tlb
         _last = -1;
         start &= VaMask;
         end = ((end - 1) & VaMask) + 1;
-        for (var i = 0; i < _keys.Length; i++)
+        for (var i = 0; i < _way.Length; i++)
         {
-            if (_stamps[i] == 0 || (int)((_keys[i] >> 2) & 0xffff) != tag) continue;
-            var shift = Shifts[(int)(_keys[i] & 3)];
-            var pageStart = (_keys[i] >> 18) << shift;
+            var key = _way[i].Key;
+            if (_way[i].Stamp == 0 || (int)((key >> 2) & 0xffff) != tag) continue;
+            var shift = Shift((int)(key & 3));
+            var pageStart = (key >> 18) << shift;
             var pageEnd = pageStart + (1UL << shift);
-            if (pageStart < end && start < pageEnd) _stamps[i] = 0;
+            if (pageStart < end && start < pageEnd) _way[i].Stamp = 0;
         }
     }
 }
