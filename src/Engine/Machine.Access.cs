@@ -55,6 +55,11 @@ public sealed partial class Machine
                 }
             }
             Counters.TlbMisses++;
+            if (_memo is not null && ReplayWalk(gva, kind, kernel))
+            {
+                Resume();
+                return;
+            }
             var outcome = _mode switch
             {
                 MmuMode.Native => FillNative(gva, kind, kernel),
@@ -87,6 +92,95 @@ public sealed partial class Machine
 
     private void FillTlb(ulong gva, PageSize size, PageSize guestPage, bool writable, bool user, bool executable, ulong frame) =>
         _tlb.Fill(gva, _currentTag, (int)size, ToTlbPerms(writable, user, executable), frame, (int)guestPage);
+
+    /// <summary>
+    /// Ends a walk that reached a leaf the access may use: counts it, fills the TLB and remembers the
+    /// outcome. <paramref name="finalWritable"/> and <paramref name="finalExecutable"/> are what the stage
+    /// after the guest's (EPT, or the memslot natively) allows.
+    /// </summary>
+    private FillOutcome CompleteWalk(ulong gva, AccessKind kind, int refs, PageSize size, PageSize guestPage, PathPermissions perms,
+        bool finalWritable, bool finalExecutable, ulong frame)
+    {
+        CountWalk(gva, kind, refs);
+        var tlbPerms = ToTlbPerms(perms.Writable && finalWritable, perms.User, perms.Executable && finalExecutable);
+        _tlb.Fill(gva, _currentTag, (int)size, tlbPerms, frame, (int)guestPage);
+        if (_memo is not null && frame <= WalkOutcome.MaxFrame << 12 && WalkMemo.Covers(_current!.Index))
+            _memo.Add(gva, _current.Index, WalkOutcome.Pack(frame, refs, (int)size, (int)guestPage, tlbPerms));
+        return FillOutcome.Filled;
+    }
+
+    /// <summary>
+    /// Replays a remembered walk of the page when there is one and it lets the access through; false
+    /// sends the access down the full walk, which also handles every fault.
+    /// </summary>
+    private bool ReplayWalk(ulong gva, AccessKind kind, bool kernel)
+    {
+        var found = _memo!.Find(gva, _current!.Index);
+        if (found == 0) return false;
+        var walk = new WalkOutcome(found);
+        if (!Allows(walk.Perms, kind, kernel)) return false;
+        CountWalk(gva, kind, walk.Refs);
+        _tlb.Fill(gva, _currentTag, walk.SizeCode, walk.Perms, walk.Frame, walk.GuestSizeCode);
+        return true;
+    }
+
+    /// <summary>How many times a generator gives each address to <see cref="Prefetch"/>, a few accesses apart.</summary>
+    public const int PrefetchStages = 4;
+
+    /// <summary>
+    /// A hint from generators that know their addresses ahead: <paramref name="gva"/> will be accessed
+    /// soon. Changes nothing that is counted; it brings what the access will read into the host's cache,
+    /// so that the cache misses of several accesses overlap instead of following each other. A walk's
+    /// reads depend on each other (a guest entry gives the table of the next, the last one the EPT walk),
+    /// so each address is given once per stage, <paramref name="stage"/> 0 first: every stage reads what
+    /// the one before brought in and prefetches one level further.
+    /// </summary>
+    public void Prefetch(ulong gva, int stage)
+    {
+        if (_current is not { } process || _mode == MmuMode.Software) return;
+        var remembered = _memo is not null && WalkMemo.Covers(process.Index);
+        if (stage == 0)
+        {
+            if (remembered) _memo!.Prefetch(gva, process.Index);
+            PrefetchGuestWalk(process.Root, gva, 2, out _);
+            return;
+        }
+        // A remembered walk reads nothing else.
+        if (remembered && _memo!.Find(gva, process.Index) != 0) return;
+        if (!PrefetchGuestWalk(process.Root, gva, stage == 1 ? 1 : 0, out var gpa) || stage == 1) return;
+        var stop = stage == 2 ? 2 : 1;
+        if (_ept is not null) _ept.Prefetch(gpa, stop);
+        else if (_shadow is not null && _shadow.Find(new ShadowKey(process.Root, _levels, false, 0)) is { } root) _shadow.Prefetch(root, gva, _levels, stop);
+        if (stage == 3 && FindSlot(gpa) is { } slot) _host.Prefetch(slot.Hva + (gpa - slot.Gpa), slot.Backing);
+    }
+
+    /// <summary>
+    /// Reads the guest's entries for <paramref name="gva"/> down to <paramref name="stopLevel"/>, whose entry it
+    /// prefetches instead (0: read them all); true with the guest-physical address when the walk reached a
+    /// present leaf.
+    /// </summary>
+    private bool PrefetchGuestWalk(ulong table, ulong gva, int stopLevel, out ulong gpa)
+    {
+        gpa = 0;
+        if (!IsCanonical(gva)) return false;
+        for (var level = _levels; ; level--)
+        {
+            ref var entry = ref _guestTables.Entry(table, Pte.Index(gva, level));
+            if (level == stopLevel)
+            {
+                HostCache.Prefetch(ref entry);
+                return false;
+            }
+            var value = entry;
+            if ((value & Pte.Present) == 0) return false;
+            if (Pte.IsLeaf(value, level))
+            {
+                gpa = Pte.LeafAddress(value, level, gva);
+                return true;
+            }
+            table = value & Pte.AddressMask;
+        }
+    }
 
     /// <summary>The result of a guest walk done in software by KVM or the software MMU.</summary>
     private struct GuestWalk
@@ -154,13 +248,13 @@ public sealed partial class Machine
             perms.Apply(entry);
             if (Pte.IsLeaf(entry, level))
             {
-                CountWalk(gva, kind, refs);
-                if (!Allows(perms.Writable, perms.User, perms.Executable, kind, kernel)) return GuestFault(gva, kind, kernel, notPresent: false);
                 var gpa = Pte.LeafAddress(entry, level, gva);
                 var slot = FindSlot(gpa);
-                if (slot is null || (slot.Readonly && kind == AccessKind.Write)) return Mmio(gva, gpa, kind);
-                FillTlb(gva, SizeOfLevel(level), SizeOfLevel(level), perms.Writable && !slot.Readonly, perms.User, perms.Executable, gpa & ~(Pte.Coverage(level) - 1));
-                return FillOutcome.Filled;
+                if (slot is not null && Allows(perms.Writable, perms.User, perms.Executable, kind, kernel) && !(slot.Readonly && kind == AccessKind.Write))
+                    return CompleteWalk(gva, kind, refs, SizeOfLevel(level), SizeOfLevel(level), perms, !slot.Readonly, true, gpa & ~(Pte.Coverage(level) - 1));
+                CountWalk(gva, kind, refs);
+                if (!Allows(perms.Writable, perms.User, perms.Executable, kind, kernel)) return GuestFault(gva, kind, kernel, notPresent: false);
+                return Mmio(gva, gpa, kind);
             }
             table = entry & Pte.AddressMask;
             _pwc?.Fill(gva, _currentTag, level, table);
@@ -220,22 +314,21 @@ public sealed partial class Machine
         }
         var gpa = Pte.LeafAddress(ReadGuestEntry(table, Pte.Index(gva, level)), level, gva);
         var final = EptTranslate(gpa, ref refs, out var hpa, out var eptLevel, out var eptEntry);
-        CountWalk(gva, kind, refs);
-        switch (final)
-        {
-            case EptResult.NotPresent:
-                return EptViolation(gva, gpa, kind, finalTranslation: true, 0);
-            case EptResult.Misconfig:
-                Exit(ExitReason.EptMisconfig, Tracing ? new EptMisconfigExit(Cycle, AccessNumber, new Gpa(gpa)) : null);
-                return Mmio(gva, gpa, kind);
-        }
         var eptWritable = (eptEntry & EptEntry.Write) != 0;
         var eptExecutable = (eptEntry & EptEntry.Execute) != 0;
-        if ((kind == AccessKind.Write && !eptWritable) || (kind == AccessKind.Exec && !eptExecutable))
+        if (final != EptResult.Mapped || (kind == AccessKind.Write && !eptWritable) || (kind == AccessKind.Exec && !eptExecutable))
+        {
+            CountWalk(gva, kind, refs);
+            if (final == EptResult.NotPresent) return EptViolation(gva, gpa, kind, finalTranslation: true, 0);
+            if (final == EptResult.Misconfig)
+            {
+                Exit(ExitReason.EptMisconfig, Tracing ? new EptMisconfigExit(Cycle, AccessNumber, new Gpa(gpa)) : null);
+                return Mmio(gva, gpa, kind);
+            }
             return EptViolation(gva, gpa, kind, finalTranslation: true, eptEntry & EptEntry.Rwx);
+        }
         var size = Min(SizeOfLevel(level), SizeOfLevel(eptLevel));
-        FillTlb(gva, size, SizeOfLevel(level), perms.Writable && eptWritable, perms.User, perms.Executable && eptExecutable, hpa & ~(size.Bytes() - 1));
-        return FillOutcome.Filled;
+        return CompleteWalk(gva, kind, refs, size, SizeOfLevel(level), perms, eptWritable, eptExecutable, hpa & ~(size.Bytes() - 1));
     }
 
     private EptResult EptTranslate(ulong gpa, ref int refs, out ulong hpa, out int leafLevel, out ulong leafEntry)

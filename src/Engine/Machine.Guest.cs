@@ -24,7 +24,7 @@ public sealed partial class Machine
     }
 
     /// <summary>Reads a guest page-table entry (no cost: the caller counts the reference as its mode does).</summary>
-    internal ulong ReadGuestEntry(ulong table, int index) => _guestTables[table][index];
+    internal ulong ReadGuestEntry(ulong table, int index) => _guestTables.Entry(table, index);
 
     /// <summary>
     /// The guest kernel writes one entry. In shadow mode a write to a page-table page that has a shadow
@@ -32,7 +32,9 @@ public sealed partial class Machine
     /// </summary>
     private void WriteGuestEntry(ulong table, int level, int index, ulong value)
     {
-        _guestTables[table][index] = value;
+        ref var slot = ref _guestTables[table][index];
+        if ((slot & Pte.Present) != 0) _memo?.Invalidate();
+        slot = value;
         Charge(CostKind.PteWrite);
         if (_shadow is not null && _shadow.IsWriteProtected(table))
         {

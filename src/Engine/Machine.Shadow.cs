@@ -28,7 +28,7 @@ public sealed partial class Machine
         for (; ; level--)
         {
             refs++;
-            var entry = page.Entries[Pte.Index(gva, level)];
+            var entry = Pte.At(page.Entries, Pte.Index(gva, level));
             if ((entry & Pte.Present) == 0) break;
             perms.Apply(entry);
             if ((entry & Pte.MmioMarker) != 0)
@@ -47,11 +47,9 @@ public sealed partial class Machine
             {
                 if (Allows(perms.Writable, perms.User, perms.Executable, kind, kernel))
                 {
-                    CountWalk(gva, kind, refs);
                     // A direct (splitting) table below the guest leaf: the guest page is larger than this entry.
-                    FillTlb(gva, SizeOfLevel(level), SizeOfLevel(Math.Max(level, page.GuestPageLevel)), perms.Writable, perms.User, perms.Executable,
+                    return CompleteWalk(gva, kind, refs, SizeOfLevel(level), SizeOfLevel(Math.Max(level, page.GuestPageLevel)), perms, true, true,
                         entry & Pte.AddressMask & ~(Pte.Coverage(level) - 1));
-                    return FillOutcome.Filled;
                 }
                 present = true;
                 break;
@@ -125,7 +123,11 @@ public sealed partial class Machine
             }
             else
             {
-                if ((entry & Pte.Present) != 0) shadow.ClearEntry(page, index);
+                if ((entry & Pte.Present) != 0)
+                {
+                    shadow.ClearEntry(page, index);
+                    _memo?.Invalidate();
+                }
                 var coverage = Pte.Coverage(level);
                 var key = level - 1 >= walk.LeafLevel
                     ? new ShadowKey(guestTables[level - 1], level - 1, false, 0)
@@ -138,6 +140,7 @@ public sealed partial class Machine
             page = child;
         }
         var leafIndex = Pte.Index(gva, shadowLeafLevel);
+        if ((page.Entries[leafIndex] & Pte.Present) != 0) _memo?.Invalidate();
         if (ShadowTables.IsTablePointer(page.Entries[leafIndex], shadowLeafLevel)) shadow.ClearEntry(page, leafIndex);
         page.Entries[leafIndex] = leafEntry;
     }
@@ -156,6 +159,7 @@ public sealed partial class Machine
     private void Zap(ShadowPage victim)
     {
         _shadow!.Remove(victim);
+        _memo?.Invalidate();
         Counters.PagesShadow--;
         _tlb.FlushAll();
         _pwc?.FlushAll();
@@ -169,6 +173,7 @@ public sealed partial class Machine
         if (page is null) return;
         var old = _shadow.ClearEntry(page, index);
         if ((old & Pte.Present) == 0) return;
+        _memo?.Invalidate();
         if (ShadowTables.IsTablePointer(old, level))
         {
             _pwc?.FlushAll();
@@ -192,6 +197,7 @@ public sealed partial class Machine
             if (!ShadowTables.IsTablePointer(entry, level))
             {
                 shadow.ClearEntry(page, index);
+                _memo?.Invalidate();
                 return;
             }
             page = shadow.ByHpa(entry & Pte.AddressMask);

@@ -34,6 +34,7 @@ public sealed partial class Machine
     private readonly PagingStructureCache? _eptPwc;
     private readonly EptTables? _ept;
     private readonly ShadowTables? _shadow;
+    private readonly WalkMemo? _memo;
     private readonly Dictionary<string, GuestProcess> _processes = new(StringComparer.Ordinal);
     private readonly ITraceSink? _trace;
     private readonly ILogger _logger;
@@ -69,7 +70,8 @@ public sealed partial class Machine
             Counters.PagesEpt = 1;
         }
         if (_mode == MmuMode.Shadow) _shadow = new ShadowTables(ShadowLimit(options, _slots));
-
+        // With paging-structure caches a walk's references depend on their contents, which the memo does not keep.
+        if (options.WalkMemo && !options.Pwc && _mode != MmuMode.Software) _memo = new WalkMemo();
     }
 
     public MmuMode Mode => _mode;

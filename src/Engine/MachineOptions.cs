@@ -31,6 +31,12 @@ public sealed record MachineOptions
     /// <summary>Upper bound on host pages faulted in.</summary>
     public long MaxHostPages { get; init; } = 16_000_000;
 
+    /// <summary>
+    /// Replays repeated walks from a memo of completed ones (the results are identical either way; off
+    /// only to check that they are).
+    /// </summary>
+    public bool WalkMemo { get; init; } = true;
+
     public static MachineOptions From(MachineDeclarations d, MmuMode mode) => new()
     {
         Mode = mode,

@@ -39,6 +39,9 @@ public sealed record RunOptions
     /// <summary>Caps on page-table pages and host pages (null: the engine's defaults).</summary>
     public long? MaxTablePages { get; init; }
     public long? MaxHostPages { get; init; }
+
+    /// <summary>Replay repeated walks from the engine's memo (the default); off only to check that the results are the same.</summary>
+    public bool WalkMemo { get; init; } = true;
     public string BaseDirectory { get; init; } = ".";
     public CancellationToken Cancel { get; init; }
 

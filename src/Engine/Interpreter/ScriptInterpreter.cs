@@ -16,6 +16,9 @@ namespace MemScript.Engine.Interpreter;
 /// </summary>
 public sealed class ScriptInterpreter
 {
+    // How many accesses ahead the random generator draws its addresses (a power of two).
+    private const int Lookahead = 64;
+
     private readonly CheckedScript _script;
     private readonly RunOptions _options;
     private readonly Machine _machine;
@@ -35,6 +38,7 @@ public sealed class ScriptInterpreter
         var machineOptions = MachineOptions.From(script.Machine, mode) with { MaxAccesses = options.MaxAccesses };
         if (options.MaxTablePages is { } tables) machineOptions = machineOptions with { MaxTablePages = tables };
         if (options.MaxHostPages is { } hosts) machineOptions = machineOptions with { MaxHostPages = hosts };
+        machineOptions = machineOptions with { WalkMemo = options.WalkMemo };
         _sink = options.Trace ? new ListTraceSink(options.TraceLimit) : null;
         _machine = new Machine(machineOptions, script, _sink, _logger);
     }
@@ -206,10 +210,21 @@ public sealed class ScriptInterpreter
                     if (from + (slots - 1) * align < from) throw new ScriptError(Errors.RunTimeOverflow(r.Span, "the random range's end address"));
                     Guard(r.Span, () =>
                     {
+                        // The addresses are drawn a few accesses ahead so that the machine can prefetch what
+                        // their walks will read: random addresses over a large region miss the host's
+                        // caches, and the misses of several accesses then overlap.
                         var rng = new SplitMix64(seed);
+                        Span<ulong> ahead = stackalloc ulong[Lookahead];
+                        for (var i = 0; i < Lookahead; i++) ahead[i] = from + rng.Next() % slots * align;
                         for (var i = 0UL; i < count; i++)
                         {
-                            machine.Access(from + rng.Next() % slots * align, r.Kind, r.Kernel);
+                            var at = (int)(i & (Lookahead - 1));
+                            var address = ahead[at];
+                            ahead[at] = from + rng.Next() % slots * align;
+                            // Address i + Lookahead gets stage 0, then each stage Lookahead / stages accesses later.
+                            for (var stage = 0; stage < Machine.PrefetchStages; stage++)
+                                machine.Prefetch(ahead[(at + Lookahead - stage * (Lookahead / Machine.PrefetchStages)) & (Lookahead - 1)], stage);
+                            machine.Access(address, r.Kind, r.Kernel);
                             AfterAccess();
                         }
                     });

@@ -30,10 +30,32 @@ public static class GeneratedScenarios
 /// </summary>
 public class DifferentialTests
 {
-    private static (RunResult Result, ulong Tables, int? ShadowLimit) RunMode(CheckedScript script, MmuMode mode, bool trace)
+    private static (RunResult Result, ulong Tables, int? ShadowLimit) RunMode(CheckedScript script, MmuMode mode, bool trace, bool memo = true)
     {
-        var (result, machine) = ScriptInterpreter.RunAndKeep(script, new RunOptions { Mode = mode, Trace = trace, MaxAccesses = 100_000 });
+        var (result, machine) = ScriptInterpreter.RunAndKeep(script, new RunOptions { Mode = mode, Trace = trace, MaxAccesses = 100_000, WalkMemo = memo });
         return (result, machine.GuestPageTableFingerprint(), machine.ShadowPageLimit);
+    }
+
+    /// <summary>
+    /// The walk memo and the prefetching generators only make the simulation faster: with the memo off,
+    /// every mode gives the same report and the same trace, event for event.
+    /// </summary>
+    [FsCheck.NUnit.Property(MaxTest = 2000, Arbitrary = [typeof(GeneratedScenarios)], QuietOnSuccess = true, Replay = "20261125,7")]
+    public bool The_walk_memo_changes_nothing_but_speed(GeneratedScenario scenario)
+    {
+        var script = Checker.CheckText(scenario.Text).Script!;
+        var source = new SourceText("generated.memscript", scenario.Text);
+        foreach (var mode in Vocabulary.AllModes)
+        {
+            var with = RunMode(script, mode, trace: true);
+            var without = RunMode(script, mode, trace: true, memo: false);
+            Require(with.Tables == without.Tables, mode, "memo on and off: the same guest page tables");
+            Require(JsonReport.Render(new ReportContext("g", source, [with.Result])) == JsonReport.Render(new ReportContext("g", source, [without.Result])), mode,
+                "memo on and off: the same report");
+            Require(with.Result.Trace.Select(TraceFormatter.Format).SequenceEqual(without.Result.Trace.Select(TraceFormatter.Format)), mode,
+                "memo on and off: the same trace");
+        }
+        return true;
     }
 
     [FsCheck.NUnit.Property(MaxTest = 5000, Arbitrary = [typeof(GeneratedScenarios)], QuietOnSuccess = true, Replay = "20261124,1")]
