@@ -135,23 +135,26 @@ public sealed partial class Machine
     /// so each address is given once per stage, <paramref name="stage"/> 0 first: every stage reads what
     /// the one before brought in and prefetches one level further.
     /// </summary>
-    public void Prefetch(ulong gva, int stage)
+    /// <returns>Whether the later stages have anything left to prefetch for this address.</returns>
+    public bool Prefetch(ulong gva, int stage)
     {
-        if (_current is not { } process || _mode == MmuMode.Software) return;
+        if (_current is not { } process || _mode == MmuMode.Software) return false;
         var remembered = _memo is not null && WalkMemo.Covers(process.Index);
         if (stage == 0)
         {
             if (remembered) _memo!.Prefetch(gva, process.Index);
             PrefetchGuestWalk(process.Root, gva, 2, out _);
-            return;
+            return true;
         }
         // A remembered walk reads nothing else.
-        if (remembered && _memo!.Find(gva, process.Index) != 0) return;
-        if (!PrefetchGuestWalk(process.Root, gva, stage == 1 ? 1 : 0, out var gpa) || stage == 1) return;
+        if (remembered && _memo!.Find(gva, process.Index) != 0) return false;
+        if (!PrefetchGuestWalk(process.Root, gva, stage == 1 ? 1 : 0, out var gpa)) return stage == 1;
+        if (stage == 1) return true;
         var stop = stage == 2 ? 2 : 1;
         if (_ept is not null) _ept.Prefetch(gpa, stop);
         else if (_shadow is not null && _shadow.Find(new ShadowKey(process.Root, _levels, false, 0)) is { } root) _shadow.Prefetch(root, gva, _levels, stop);
         if (stage == 3 && FindSlot(gpa) is { } slot) _host.Prefetch(slot.Hva + (gpa - slot.Gpa), slot.Backing);
+        return stage < PrefetchStages - 1;
     }
 
     /// <summary>

@@ -214,16 +214,26 @@ public sealed class ScriptInterpreter
                         // their walks will read: random addresses over a large region miss the host's
                         // caches, and the misses of several accesses then overlap.
                         var rng = new SplitMix64(seed);
+                        // x % 2^k is x & (2^k - 1), without a 64-bit division per access.
+                        var mask = (slots & (slots - 1)) == 0 ? slots - 1 : 0;
+                        ulong Next() => from + (mask != 0 || slots == 1 ? rng.Next() & mask : rng.Next() % slots) * align;
                         Span<ulong> ahead = stackalloc ulong[Lookahead];
-                        for (var i = 0; i < Lookahead; i++) ahead[i] = from + rng.Next() % slots * align;
+                        for (var i = 0; i < Lookahead; i++) ahead[i] = Next();
+                        // Whether the address in ahead[n] still has stages to go.
+                        Span<bool> pending = stackalloc bool[Lookahead];
+                        const int spacing = Lookahead / Machine.PrefetchStages;
                         for (var i = 0UL; i < count; i++)
                         {
                             var at = (int)(i & (Lookahead - 1));
                             var address = ahead[at];
-                            ahead[at] = from + rng.Next() % slots * align;
-                            // Address i + Lookahead gets stage 0, then each stage Lookahead / stages accesses later.
-                            for (var stage = 0; stage < Machine.PrefetchStages; stage++)
-                                machine.Prefetch(ahead[(at + Lookahead - stage * (Lookahead / Machine.PrefetchStages)) & (Lookahead - 1)], stage);
+                            ahead[at] = Next();
+                            // Address i + Lookahead gets stage 0, then a stage every Lookahead / stages accesses.
+                            pending[at] = machine.Prefetch(ahead[at], 0);
+                            for (var stage = 1; stage < Machine.PrefetchStages; stage++)
+                            {
+                                var slot = (at + Lookahead - stage * spacing) & (Lookahead - 1);
+                                if (pending[slot]) pending[slot] = machine.Prefetch(ahead[slot], stage);
+                            }
                             machine.Access(address, r.Kind, r.Kernel);
                             AfterAccess();
                         }

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace MemScript.Engine.Translation;
 
 /// <summary>How a walk of one address through EPT ended.</summary>
@@ -15,11 +17,19 @@ public enum EptResult { Mapped, NotPresent, Misconfig }
 /// </remarks>
 public sealed class EptTables
 {
+    // The entries live inside the table object, so that following a child reference lands on its
+    // entries without another object in between.
+    [System.Runtime.CompilerServices.InlineArray(512)]
+    private struct EntryBlock
+    {
+        private ulong _first;
+    }
+
     private sealed class Table(ulong hpa, int level)
     {
-        public ulong Hpa { get; } = hpa;
-        public ulong[] Entries { get; } = new ulong[512];
-        public Table?[]? Children { get; } = level > 1 ? new Table?[512] : null;
+        public readonly ulong Hpa = hpa;
+        public readonly Table?[]? Children = level > 1 ? new Table?[512] : null;
+        public EntryBlock Entries;
     }
 
     private readonly Dictionary<ulong, Table> _byHpa = new();
@@ -57,7 +67,7 @@ public sealed class EptTables
         {
             refs++;
             var index = Pte.Index(gpa, level);
-            var entry = Pte.At(table.Entries, index);
+            var entry = table.Entries[index];
             if ((entry & EptEntry.Rwx) == 0)
             {
                 hpa = 0; leafLevel = level; leafEntry = entry;
@@ -88,11 +98,14 @@ public sealed class EptTables
         for (var level = _levels; level > stopLevel; level--)
         {
             var index = Pte.Index(gpa, level);
-            var entry = Pte.At(table.Entries, index);
+            var entry = table.Entries[index];
             if ((entry & EptEntry.Rwx) == 0 || EptEntry.IsMisconfigured(entry) || (entry & EptEntry.PageSize) != 0) return;
             table = table.Children![index]!;
         }
-        Memory.HostCache.Prefetch(ref Pte.At(table.Entries, Pte.Index(gpa, stopLevel)));
+        var at = Pte.Index(gpa, stopLevel);
+        Memory.HostCache.Prefetch(ref table.Entries[at]);
+        // The next stage follows the child reference beside the entry.
+        if (table.Children is { } children) Memory.HostCache.Prefetch(ref Unsafe.As<Table?, ulong>(ref children[at]));
     }
 
     /// <summary>Installs a leaf for <paramref name="gpa"/> at <paramref name="leafLevel"/>; returns the tables it had to create.</summary>

@@ -14,7 +14,10 @@ namespace MemScript.Engine.Translation;
 /// shadow entries) cannot change it. Anything that changes or clears a present guest, EPT or shadow
 /// entry calls <see cref="Invalidate"/>, which starts a new epoch: entries of older epochs no longer
 /// match. The table is 4-way set associative in 64-byte buckets and grows while one epoch keeps adding
-/// pages, up to 4 Mi entries (64 MiB).
+/// pages, up to 4 Mi entries (64 MiB). A page's bucket is its page number (offset per process) modulo
+/// the number of buckets, as in a TLB: neighbouring pages sit in neighbouring lines, which the host
+/// streams in during a sweep, and doubling the table splits bucket b into b and b + old count, so that
+/// growing is one sequential pass instead of millions of scattered writes.
 /// </remarks>
 internal sealed class WalkMemo
 {
@@ -52,8 +55,12 @@ internal sealed class WalkMemo
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong Key(ulong gva, int process) => ((gva & ((1UL << 57) - 1)) >> 12 << 19) | (uint)(process + 1);
 
+    // Processes that use the same addresses start at different buckets.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private int Bucket(ulong key) => _origin + (int)((key * 0x9E3779B97F4A7C15UL >> 32) & (uint)_bucketMask) * Ways * 2;
+    private static ulong Spread(ulong key) => (key >> 19) + (key & ((1 << 19) - 1)) * 0x9E3779B97F4A7C15UL;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int Bucket(ulong key) => _origin + (int)(Spread(key) & (uint)_bucketMask) * Ways * 2;
 
     /// <summary>Finds the remembered walk of the page holding <paramref name="gva"/>; 0 when there is none.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -113,27 +120,21 @@ internal sealed class WalkMemo
         var (old, origin, buckets) = (_data, _origin, _bucketMask + 1);
         Allocate(_bits + 1);
         _insertsThisEpoch = 0;
-        // Oldest first within each bucket, so that re-adding keeps the newest first.
+        // Bucket b's entries go to b or b + buckets, in the order they were (newest first).
         for (var b = 0; b < buckets; b++)
         {
-            for (var way = Ways - 1; way >= 0; way--)
+            int low = _origin + b * Ways * 2, high = low + buckets * Ways * 2;
+            for (var way = 0; way < Ways; way++)
             {
                 var at = origin + (b * Ways + way) * 2;
-                if (old[at] != 0 && old[at + 1] >> EpochShift == _epoch) Reinsert(old[at], old[at + 1]);
+                var (key, value) = (old[at], old[at + 1]);
+                if (key == 0 || value >> EpochShift != _epoch) continue;
+                ref var to = ref (Spread(key) & (uint)buckets) == 0 ? ref low : ref high;
+                _data[to] = key;
+                _data[to + 1] = value;
+                to += 2;
             }
         }
-    }
-
-    private void Reinsert(ulong key, ulong value)
-    {
-        var at = Bucket(key);
-        for (var way = Ways - 1; way > 0; way--)
-        {
-            _data[at + way * 2] = _data[at + way * 2 - 2];
-            _data[at + way * 2 + 1] = _data[at + way * 2 - 1];
-        }
-        _data[at] = key;
-        _data[at + 1] = value;
     }
 }
 
