@@ -9,40 +9,93 @@ public enum TlbPerms : byte { None = 0, Write = 1, Exec = 2, User = 4 }
 /// sized (4 KiB, 2 MiB, 1 GiB) and holds the permissions of the whole translation path. Flat arrays
 /// keep lookups allocation-free.
 /// </summary>
+/// <remarks>
+/// Each set keeps its ways in a list from most to least recently used, invalid ways last: a hit moves
+/// its way to the front and a fill takes the last, so replacement costs no search. Which invalid way
+/// a fill takes cannot be observed (lookups match on keys, and invalid ways are all equally old).
+/// </remarks>
 public sealed class Tlb
 {
-    // Key and LRU stamp side by side: a probe of a 12-way set reads three cache lines, not one per array.
-    private struct Way
-    {
-        public ulong Key;
-        public long Stamp; // 0 = invalid
-    }
-
     private readonly int _sets;
     private readonly int _ways;
     private readonly bool _pow2;
-    private readonly Way[] _way;
+    private readonly ulong[] _keys;
+    private readonly bool[] _valid;
     // The frame, with the permissions in bits 0-2 and the guest page's size code in bits 3-4 (frames are page aligned).
     private readonly ulong[] _payload;
-    private long _clock;
+    // The recency list of each set, by entry index: the neighbours of each entry, and each set's ends.
+    private readonly int[] _newer, _older, _newest, _oldest;
 
     // Which entry sizes may be present (bit per size code), so that a miss does not probe the sets of
     // sizes never filled since the last full flush.
     private int _sizes;
 
-    // The entry of the last hit. Reset by every fill and flush, so while it is valid no other entry
-    // can match an address it matches before it does: using it is exactly what the full probe does.
+    // The entry of the last hit and the region where using it again is exactly what a full probe
+    // does: its whole page when no smaller entry can exist (smaller sizes are probed first), else
+    // only the 4 KiB page of the address that hit. Reset by every fill and flush.
     private int _last = -1;
     private int _lastShift;
-    private ulong _lastKey;
+    private ulong _lastMatch;
 
     public Tlb(int entries, int ways)
     {
         _ways = ways;
         _sets = entries / ways;
         _pow2 = (_sets & (_sets - 1)) == 0;
-        _way = new Way[entries];
+        _keys = new ulong[entries];
+        _valid = new bool[entries];
         _payload = new ulong[entries];
+        _newer = new int[entries];
+        _older = new int[entries];
+        _newest = new int[_sets];
+        _oldest = new int[_sets];
+        for (var set = 0; set < _sets; set++) ResetOrder(set);
+    }
+
+    /// <summary>Puts a set's ways in index order, way 0 first: the order a flushed set fills in.</summary>
+    private void ResetOrder(int set)
+    {
+        var start = set * _ways;
+        for (var i = 0; i < _ways; i++)
+        {
+            _newer[start + i] = i == 0 ? -1 : start + i - 1;
+            _older[start + i] = i == _ways - 1 ? -1 : start + i + 1;
+        }
+        _newest[set] = start;
+        _oldest[set] = start + _ways - 1;
+    }
+
+    private void Unlink(int set, int entry)
+    {
+        var (newer, older) = (_newer[entry], _older[entry]);
+        if (newer >= 0) _older[newer] = older; else _newest[set] = older;
+        if (older >= 0) _newer[older] = newer; else _oldest[set] = newer;
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private void Touch(int set, int entry)
+    {
+        if (_newest[set] == entry) return;
+        Unlink(set, entry);
+        var first = _newest[set];
+        _newer[entry] = -1;
+        _older[entry] = first;
+        _newer[first] = entry;
+        _newest[set] = entry;
+    }
+
+    /// <summary>Invalidates an entry and makes it the oldest of its set, behind the valid ones.</summary>
+    private void Drop(int entry)
+    {
+        _valid[entry] = false;
+        var set = entry / _ways;
+        if (_oldest[set] == entry) return;
+        Unlink(set, entry);
+        var last = _oldest[set];
+        _older[entry] = -1;
+        _newer[entry] = last;
+        _older[last] = entry;
+        _oldest[set] = entry;
     }
 
     // The key packs the virtual page number, the tag and the size; 57-bit addresses leave room for a 16-bit tag.
@@ -59,37 +112,41 @@ public sealed class Tlb
     {
         va &= VaMask;
         var last = _last;
-        if (last >= 0 && Key(va >> _lastShift, tag, 0) == (_lastKey & ~3UL))
+        if (last >= 0 && Key(va >> _lastShift, tag, 0) == _lastMatch)
         {
-            _way[last].Stamp = ++_clock;
+            // It is already its set's most recent entry: it became the last hit by being moved there,
+            // and anything else that reorders a set (another hit, a fill, a flush) resets it.
             perms = (TlbPerms)(_payload[last] & 7);
             return true;
         }
         return Probe(va, tag, out perms);
     }
 
+    /// <summary>The valid entry of a set holding a key, or -1.</summary>
+    private int Find(int start, ulong key)
+    {
+        var keys = _keys;
+        for (var i = start; i < start + _ways; i++)
+            if (keys[i] == key && _valid[i]) return i;
+        return -1;
+    }
+
     private bool Probe(ulong va, int tag, out TlbPerms perms)
     {
-        var way = _way;
         for (var size = 0; size < 3; size++)
         {
             if ((_sizes & (1 << size)) == 0) continue;
             var vpn = va >> Shift(size);
             var key = Key(vpn, tag, size);
-            var start = SetOf(vpn) * _ways;
-            var end = start + _ways;
-            for (var i = start; i < end; i++)
-            {
-                if (way[i].Key == key && way[i].Stamp != 0)
-                {
-                    way[i].Stamp = ++_clock;
-                    perms = (TlbPerms)(_payload[i] & 7);
-                    _last = i;
-                    _lastShift = Shift(size);
-                    _lastKey = key;
-                    return true;
-                }
-            }
+            var set = SetOf(vpn);
+            var i = Find(set * _ways, key);
+            if (i < 0) continue;
+            Touch(set, i);
+            perms = (TlbPerms)(_payload[i] & 7);
+            _last = i;
+            _lastShift = (_sizes & ((1 << size) - 1)) == 0 ? Shift(size) : 12;
+            _lastMatch = Key(va >> _lastShift, tag, 0);
+            return true;
         }
         perms = TlbPerms.None;
         return false;
@@ -106,22 +163,14 @@ public sealed class Tlb
         va &= VaMask;
         var vpn = va >> Shift(sizeCode);
         var key = Key(vpn, tag, sizeCode);
-        var start = SetOf(vpn) * _ways;
-        var end = start + _ways;
-        var way = _way;
-        // The way already holding the key, else the least recently used (invalid ways have stamp 0).
-        var victim = start;
-        var oldest = way[start].Stamp;
-        for (var i = start; i < end; i++)
-        {
-            var stamp = way[i].Stamp;
-            if (way[i].Key == key && stamp != 0) { victim = i; break; }
-            victim = stamp < oldest ? i : victim;
-            oldest = stamp < oldest ? stamp : oldest;
-        }
-        way[victim].Key = key;
-        way[victim].Stamp = ++_clock;
+        var set = SetOf(vpn);
+        // The way already holding the key, else the least recently used (an invalid one if any).
+        var victim = Find(set * _ways, key);
+        if (victim < 0) victim = _oldest[set];
+        _keys[victim] = key;
+        _valid[victim] = true;
         _payload[victim] = (frame & ~0xfffUL) | (uint)perms | (uint)Math.Max(sizeCode, guestSizeCode) << 3;
+        Touch(set, victim);
         _sizes |= 1 << sizeCode;
     }
 
@@ -130,12 +179,12 @@ public sealed class Tlb
     {
         _last = -1;
         va &= VaMask;
-        for (var i = 0; i < _way.Length; i++)
+        for (var i = 0; i < _keys.Length; i++)
         {
-            var key = _way[i].Key;
-            if (_way[i].Stamp == 0 || (int)((key >> 2) & 0xffff) != tag) continue;
+            var key = _keys[i];
+            if (!_valid[i] || (int)((key >> 2) & 0xffff) != tag) continue;
             var entryVa = (key >> 18) << Shift((int)(key & 3));
-            if (((entryVa ^ va) >> Shift((int)(_payload[i] >> 3) & 3)) == 0) _way[i].Stamp = 0;
+            if (((entryVa ^ va) >> Shift((int)(_payload[i] >> 3) & 3)) == 0) Drop(i);
         }
     }
 
@@ -143,15 +192,16 @@ public sealed class Tlb
     {
         _last = -1;
         _sizes = 0;
-        Array.Clear(_way);
+        Array.Clear(_valid);
+        for (var set = 0; set < _sets; set++) ResetOrder(set);
     }
 
     /// <summary>Drops every entry of one tag.</summary>
     public void FlushTag(int tag)
     {
         _last = -1;
-        for (var i = 0; i < _way.Length; i++)
-            if (_way[i].Stamp != 0 && (int)((_way[i].Key >> 2) & 0xffff) == tag) _way[i].Stamp = 0;
+        for (var i = 0; i < _keys.Length; i++)
+            if (_valid[i] && (int)((_keys[i] >> 2) & 0xffff) == tag) Drop(i);
     }
 
     /// <summary>Drops every entry of one tag that overlaps [start, end) of virtual addresses.</summary>
@@ -160,14 +210,14 @@ public sealed class Tlb
         _last = -1;
         start &= VaMask;
         end = ((end - 1) & VaMask) + 1;
-        for (var i = 0; i < _way.Length; i++)
+        for (var i = 0; i < _keys.Length; i++)
         {
-            var key = _way[i].Key;
-            if (_way[i].Stamp == 0 || (int)((key >> 2) & 0xffff) != tag) continue;
+            var key = _keys[i];
+            if (!_valid[i] || (int)((key >> 2) & 0xffff) != tag) continue;
             var shift = Shift((int)(key & 3));
             var pageStart = (key >> 18) << shift;
             var pageEnd = pageStart + (1UL << shift);
-            if (pageStart < end && start < pageEnd) _way[i].Stamp = 0;
+            if (pageStart < end && start < pageEnd) Drop(i);
         }
     }
 }

@@ -1,0 +1,122 @@
+using FsCheck;
+using FsCheck.Fluent;
+using MemScript.Engine.Translation;
+
+namespace MemScript.Tests.Engine;
+
+/// <summary>
+/// The TLB against a plain reference model: a list per set, most recently used first, where a fill
+/// replaces the entry with the same key or else an invalid entry or else the least recently used one.
+/// Random operation sequences on small TLBs must give the same hits and permissions.
+/// </summary>
+public class TlbTests
+{
+    private sealed class ReferenceTlb(int entries, int ways)
+    {
+        private readonly int _sets = entries / ways;
+        private readonly List<(ulong Va, int Tag, int Size, int GuestSize, TlbPerms Perms)>[] _lists =
+            Enumerable.Range(0, entries / ways).Select(_ => new List<(ulong, int, int, int, TlbPerms)>()).ToArray();
+
+        private static int Shift(int size) => 12 + 9 * size;
+        private int SetOf(ulong va, int size) => (int)((va >> Shift(size)) % (ulong)_sets);
+        private static bool Covers(ulong entryVa, int size, ulong va) => (entryVa >> Shift(size)) == (va >> Shift(size));
+
+        public bool Lookup(ulong va, int tag, out TlbPerms perms)
+        {
+            for (var size = 0; size < 3; size++)
+            {
+                var list = _lists[SetOf(va, size)];
+                var i = list.FindIndex(e => e.Tag == tag && e.Size == size && Covers(e.Va, size, va));
+                if (i < 0) continue;
+                var e = list[i];
+                list.RemoveAt(i);
+                list.Insert(0, e);
+                perms = e.Perms;
+                return true;
+            }
+            perms = TlbPerms.None;
+            return false;
+        }
+
+        public void Fill(ulong va, int tag, int size, TlbPerms perms, int guestSize)
+        {
+            var list = _lists[SetOf(va, size)];
+            list.RemoveAll(e => e.Tag == tag && e.Size == size && Covers(e.Va, size, va));
+            if (list.Count == ways) list.RemoveAt(list.Count - 1);
+            list.Insert(0, (va, tag, size, Math.Max(size, guestSize), perms));
+        }
+
+        public void RemoveWhere(Func<(ulong Va, int Tag, int Size, int GuestSize, TlbPerms Perms), bool> drop)
+        {
+            foreach (var list in _lists) list.RemoveAll(e => drop(e));
+        }
+    }
+
+    public sealed record Operation(int Kind, ulong Va, int Tag, int Size, int GuestSize, int Perms)
+    {
+        public override string ToString() => $"{Kind}:{Va:x}/{Tag}/{Size}/{GuestSize}/{Perms}";
+    }
+
+    public static class Operations
+    {
+        // Few distinct pages and tags, so that sets fill, entries collide and flushes hit something.
+        public static Arbitrary<Operation[]> Sequences() =>
+            Gen.ArrayOf((from kind in Gen.Choose(0, 99)
+                         from page in Gen.Choose(0, 40)
+                         from tag in Gen.Choose(0, 2)
+                         from size in Gen.Frequency((8, Gen.Constant(0)), (2, Gen.Constant(1)), (1, Gen.Constant(2)))
+                         from guest in Gen.Choose(0, 2)
+                         from perms in Gen.Choose(0, 7)
+                         select new Operation(kind, (ulong)page * 0x1000 + (ulong)(page % 3) * 0x200000, tag, size, guest, perms)))
+               .ToArbitrary();
+    }
+
+    [FsCheck.NUnit.Property(MaxTest = 3000, Arbitrary = [typeof(Operations)], QuietOnSuccess = true, Replay = "20261124,3")]
+    public bool Lookups_match_the_reference_LRU_model(Operation[] operations)
+    {
+        foreach (var (entries, ways) in new[] { (8, 2), (8, 8), (12, 4), (6, 3) })
+        {
+            var tlb = new Tlb(entries, ways);
+            var reference = new ReferenceTlb(entries, ways);
+            foreach (var op in operations)
+            {
+                var perms = (TlbPerms)op.Perms;
+                switch (op.Kind)
+                {
+                    case < 50:
+                        var hit = tlb.Lookup(op.Va, op.Tag, out var got);
+                        var expectedHit = reference.Lookup(op.Va, op.Tag, out var expected);
+                        if (hit != expectedHit || got != expected)
+                            throw new AssertionException($"tlb {entries}/{ways}: lookup {op} gave {hit}/{got}, the model {expectedHit}/{expected}");
+                        break;
+                    case < 88:
+                        tlb.Fill(op.Va, op.Tag, op.Size, perms, op.Va & ~0xfffUL, op.GuestSize);
+                        reference.Fill(op.Va, op.Tag, op.Size, perms, op.GuestSize);
+                        break;
+                    case < 92:
+                        tlb.InvalidatePage(op.Va, op.Tag);
+                        reference.RemoveWhere(e => e.Tag == op.Tag && (e.Va >> (12 + 9 * e.GuestSize)) == (op.Va >> (12 + 9 * e.GuestSize)));
+                        break;
+                    case < 95:
+                        tlb.FlushTag(op.Tag);
+                        reference.RemoveWhere(e => e.Tag == op.Tag);
+                        break;
+                    case < 98:
+                        var (start, end) = (op.Va, op.Va + 0x3000);
+                        tlb.FlushRange(op.Tag, start, end);
+                        reference.RemoveWhere(e =>
+                        {
+                            var pageStart = e.Va >> (12 + 9 * e.Size) << (12 + 9 * e.Size);
+                            return e.Tag == op.Tag && pageStart < end && start < pageStart + (1UL << (12 + 9 * e.Size));
+                        });
+                        break;
+                    default:
+                        tlb.FlushAll();
+                        reference.RemoveWhere(_ => true);
+                        break;
+                }
+            }
+        }
+        return true;
+    }
+}
