@@ -293,7 +293,7 @@ public sealed partial class Machine
         for (; ; level--)
         {
             // The table's guest-physical address goes through EPT before the entry can be read.
-            if (EptTranslate(table, ref refs, out _, out _, out _) != EptResult.Mapped)
+            if (!TranslateTable(table, ref refs))
             {
                 CountWalk(gva, kind, refs);
                 return EptViolation(gva, table, AccessKind.Read, finalTranslation: false, 0);
@@ -332,6 +332,29 @@ public sealed partial class Machine
         }
         var size = Min(SizeOfLevel(level), SizeOfLevel(eptLevel));
         return CompleteWalk(gva, kind, refs, size, SizeOfLevel(level), perms, eptWritable, eptExecutable, hpa & ~(size.Bytes() - 1));
+    }
+
+    /// <summary>
+    /// The EPT walk of a guest page-table page: true when it is mapped, with its references added.
+    /// Walks that succeeded are remembered by page: EPT only gains entries here (KVM never changes a
+    /// present one in this model, and <see cref="EptTables.Install"/> enforces it), so a table page that
+    /// translated once translates the same way, with the same references, for the rest of the run.
+    /// </summary>
+    private bool TranslateTable(ulong gpa, ref int refs)
+    {
+        if (_tableTranslations is not { } known)
+            return EptTranslate(gpa, ref refs, out _, out _, out _) == EptResult.Mapped;
+        var key = (gpa >> 12) + 1;
+        ref var slot = ref known[(int)(key & (ulong)(known.Length - 1))];
+        if (slot >> 8 == key)
+        {
+            refs += (int)(slot & 0xff);
+            return true;
+        }
+        var before = refs;
+        if (EptTranslate(gpa, ref refs, out _, out _, out _) != EptResult.Mapped) return false;
+        slot = key << 8 | (uint)(refs - before);
+        return true;
     }
 
     private EptResult EptTranslate(ulong gpa, ref int refs, out ulong hpa, out int leafLevel, out ulong leafEntry)

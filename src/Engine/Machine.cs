@@ -35,6 +35,9 @@ public sealed partial class Machine
     private readonly EptTables? _ept;
     private readonly ShadowTables? _shadow;
     private readonly WalkMemo? _memo;
+    // EPT walks of guest page-table pages that succeeded, by page (see TranslateTable); none with
+    // paging-structure caches, whose contents decide how many references a walk makes.
+    private readonly ulong[]? _tableTranslations;
     private readonly Dictionary<string, GuestProcess> _processes = new(StringComparer.Ordinal);
     private readonly ITraceSink? _trace;
     private readonly ILogger _logger;
@@ -68,6 +71,9 @@ public sealed partial class Machine
         {
             _ept = new EptTables(options.HostLevels, () => _host.AllocateFrames(4096));
             Counters.PagesEpt = 1;
+            // Direct-mapped by page: the guest kernel takes its table frames from the bottom of its
+            // memory, so 16 Ki slots hold the first 64 MiB of them without a collision.
+            if (!options.Pwc && options.WalkMemo) _tableTranslations = new ulong[1 << 14];
         }
         if (_mode == MmuMode.Shadow) _shadow = new ShadowTables(ShadowLimit(options, _slots));
         // With paging-structure caches a walk's references depend on their contents, which the memo does not keep.
