@@ -124,67 +124,6 @@ public sealed partial class Machine
         return true;
     }
 
-    /// <summary>How many times a generator gives each address to <see cref="Prefetch"/>, a few accesses apart.</summary>
-    public const int PrefetchStages = 4;
-
-    /// <summary>
-    /// A hint from generators that know their addresses ahead: <paramref name="gva"/> will be accessed
-    /// soon. Changes nothing that is counted; it brings what the access will read into the host's cache,
-    /// so that the cache misses of several accesses overlap instead of following each other. A walk's
-    /// reads depend on each other (a guest entry gives the table of the next, the last one the EPT walk),
-    /// so each address is given once per stage, <paramref name="stage"/> 0 first: every stage reads what
-    /// the one before brought in and prefetches one level further.
-    /// </summary>
-    /// <returns>Whether the later stages have anything left to prefetch for this address.</returns>
-    public bool Prefetch(ulong gva, int stage)
-    {
-        if (_current is not { } process || _mode == MmuMode.Software) return false;
-        var remembered = _memo is not null && WalkMemo.Covers(process.Index);
-        if (stage == 0)
-        {
-            if (remembered) _memo!.Prefetch(gva, process.Index);
-            PrefetchGuestWalk(process.Root, gva, 2, out _);
-            return true;
-        }
-        // A remembered walk reads nothing else.
-        if (remembered && _memo!.Find(gva, process.Index) != 0) return false;
-        if (!PrefetchGuestWalk(process.Root, gva, stage == 1 ? 1 : 0, out var gpa)) return stage == 1;
-        if (stage == 1) return true;
-        var stop = stage == 2 ? 2 : 1;
-        if (_ept is not null) _ept.Prefetch(gpa, stop);
-        else if (_shadow is not null && _shadow.Find(new ShadowKey(process.Root, _levels, false, 0)) is { } root) _shadow.Prefetch(root, gva, _levels, stop);
-        if (stage == 3 && FindSlot(gpa) is { } slot) _host.Prefetch(slot.Hva + (gpa - slot.Gpa), slot.Backing);
-        return stage < PrefetchStages - 1;
-    }
-
-    /// <summary>
-    /// Reads the guest's entries for <paramref name="gva"/> down to <paramref name="stopLevel"/>, whose entry it
-    /// prefetches instead (0: read them all); true with the guest-physical address when the walk reached a
-    /// present leaf.
-    /// </summary>
-    private bool PrefetchGuestWalk(ulong table, ulong gva, int stopLevel, out ulong gpa)
-    {
-        gpa = 0;
-        if (!IsCanonical(gva)) return false;
-        for (var level = _levels; ; level--)
-        {
-            ref var entry = ref _guestTables.Entry(table, Pte.Index(gva, level));
-            if (level == stopLevel)
-            {
-                HostCache.Prefetch(ref entry);
-                return false;
-            }
-            var value = entry;
-            if ((value & Pte.Present) == 0) return false;
-            if (Pte.IsLeaf(value, level))
-            {
-                gpa = Pte.LeafAddress(value, level, gva);
-                return true;
-            }
-            table = value & Pte.AddressMask;
-        }
-    }
-
     /// <summary>The result of a guest walk done in software by KVM or the software MMU.</summary>
     private struct GuestWalk
     {

@@ -16,9 +16,6 @@ namespace MemScript.Engine.Interpreter;
 /// </summary>
 public sealed class ScriptInterpreter
 {
-    // How many accesses ahead the random generator draws its addresses (a power of two).
-    private const int Lookahead = 64;
-
     private readonly CheckedScript _script;
     private readonly RunOptions _options;
     private readonly Machine _machine;
@@ -210,30 +207,23 @@ public sealed class ScriptInterpreter
                     if (from + (slots - 1) * align < from) throw new ScriptError(Errors.RunTimeOverflow(r.Span, "the random range's end address"));
                     Guard(r.Span, () =>
                     {
-                        // The addresses are drawn a few accesses ahead so that the machine can prefetch what
-                        // their walks will read: random addresses over a large region miss the host's
-                        // caches, and the misses of several accesses then overlap.
+                        // The addresses are drawn ahead so that the machine can prefetch what their walks
+                        // will read: random addresses over a large region miss the host's caches, and the
+                        // misses of many accesses then overlap.
                         var rng = new SplitMix64(seed);
                         // x % 2^k is x & (2^k - 1), without a 64-bit division per access.
                         var mask = (slots & (slots - 1)) == 0 ? slots - 1 : 0;
-                        ulong Next() => from + (mask != 0 || slots == 1 ? rng.Next() & mask : rng.Next() % slots) * align;
-                        Span<ulong> ahead = stackalloc ulong[Lookahead];
-                        for (var i = 0; i < Lookahead; i++) ahead[i] = Next();
-                        // Whether the address in ahead[n] still has stages to go.
-                        Span<bool> pending = stackalloc bool[Lookahead];
-                        const int spacing = Lookahead / Machine.PrefetchStages;
+                        var window = machine.OpenLookahead();
+                        ulong address;
                         for (var i = 0UL; i < count; i++)
                         {
-                            var at = (int)(i & (Lookahead - 1));
-                            var address = ahead[at];
-                            ahead[at] = Next();
-                            // Address i + Lookahead gets stage 0, then a stage every Lookahead / stages accesses.
-                            pending[at] = machine.Prefetch(ahead[at], 0);
-                            for (var stage = 1; stage < Machine.PrefetchStages; stage++)
-                            {
-                                var slot = (at + Lookahead - stage * spacing) & (Lookahead - 1);
-                                if (pending[slot]) pending[slot] = machine.Prefetch(ahead[slot], stage);
-                            }
+                            var next = from + (mask != 0 || slots == 1 ? rng.Next() & mask : rng.Next() % slots) * align;
+                            if (!window.Push(next, out address)) continue;
+                            machine.Access(address, r.Kind, r.Kernel);
+                            AfterAccess();
+                        }
+                        while (window.Drain(out address))
+                        {
                             machine.Access(address, r.Kind, r.Kernel);
                             AfterAccess();
                         }

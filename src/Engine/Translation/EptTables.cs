@@ -91,21 +91,35 @@ public sealed class EptTables
         }
     }
 
-    /// <summary>Reads the walk of <paramref name="gpa"/> down to <paramref name="stopLevel"/>, whose entry it prefetches (a hint: changes nothing).</summary>
-    public void Prefetch(ulong gpa, int stopLevel)
+    /// <summary>
+    /// Reads the walk of <paramref name="gpa"/> down to level 2 and prefetches that entry and the child
+    /// reference beside it; returns the level-2 table for <see cref="PrefetchLeaf"/>, or null when the walk
+    /// ends above (a hint: changes nothing).
+    /// </summary>
+    public object? PrefetchUpper(ulong gpa)
     {
         var table = _root;
-        for (var level = _levels; level > stopLevel; level--)
+        for (var level = _levels; level > 2; level--)
         {
             var index = Pte.Index(gpa, level);
             var entry = table.Entries[index];
-            if ((entry & EptEntry.Rwx) == 0 || EptEntry.IsMisconfigured(entry) || (entry & EptEntry.PageSize) != 0) return;
+            if ((entry & EptEntry.Rwx) == 0 || EptEntry.IsMisconfigured(entry) || (entry & EptEntry.PageSize) != 0) return null;
             table = table.Children![index]!;
         }
-        var at = Pte.Index(gpa, stopLevel);
+        var at = Pte.Index(gpa, 2);
         Memory.HostCache.Prefetch(ref table.Entries[at]);
-        // The next stage follows the child reference beside the entry.
-        if (table.Children is { } children) Memory.HostCache.Prefetch(ref Unsafe.As<Table?, ulong>(ref children[at]));
+        Memory.HostCache.Prefetch(ref Unsafe.As<Table?, ulong>(ref table.Children![at]));
+        return table;
+    }
+
+    /// <summary>Follows the level-2 entry <see cref="PrefetchUpper"/> prefetched and prefetches the last-level entry (a hint: changes nothing).</summary>
+    public void PrefetchLeaf(object upper, ulong gpa)
+    {
+        var table = (Table)upper;
+        var at = Pte.Index(gpa, 2);
+        var entry = table.Entries[at];
+        if ((entry & EptEntry.Rwx) == 0 || EptEntry.IsMisconfigured(entry) || (entry & EptEntry.PageSize) != 0) return;
+        Memory.HostCache.Prefetch(ref table.Children![at]!.Entries[Pte.Index(gpa, 1)]);
     }
 
     /// <summary>Installs a leaf for <paramref name="gpa"/> at <paramref name="leafLevel"/>; returns the tables it had to create.</summary>

@@ -1,0 +1,175 @@
+using MemScript.Engine.Memory;
+using MemScript.Engine.Translation;
+using MemScript.Language.Syntax;
+
+namespace MemScript.Engine;
+
+// Prefetching for generators that know their addresses ahead (random, for now).
+public sealed partial class Machine
+{
+    /// <summary>Opens a window of addresses that will be accessed in turn (see <see cref="Lookahead"/>).</summary>
+    public Lookahead OpenLookahead() => new(this);
+
+    /// <summary>
+    /// The next <see cref="Depth"/> addresses a generator will access, in order. While they wait, the
+    /// window brings what their walks will read into the host's cache, so that the cache misses of many
+    /// accesses overlap as they do in hardware instead of following each other. It changes nothing
+    /// that is counted: it only reads the machine's structures and issues prefetch hints.
+    /// </summary>
+    /// <remarks>
+    /// A walk's reads depend on each other (a guest entry names the next table, the last one the EPT
+    /// walk), so each address goes through four stages, <see cref="Depth"/> / 4 accesses apart, each
+    /// reading what the previous one prefetched and prefetching one level further: the walk memo and
+    /// the guest's level-2 entry, then its last-level entry, then the EPT level-2 entry (or the shadow
+    /// entry) and the host page, then the EPT last-level entry. An address whose walk is remembered
+    /// stops after the first probe of the memo.
+    /// </remarks>
+    public sealed class Lookahead
+    {
+        public const int Depth = 64;
+        private const int Spacing = Depth / 4;
+
+        private readonly Machine _machine;
+        private readonly ulong[] _gva = new ulong[Depth];
+        private readonly int[] _stage = new int[Depth];     // the next stage to run; 0 when there is none
+        private readonly ulong[]?[] _guestTable = new ulong[]?[Depth];
+        private readonly int[] _guestIndex = new int[Depth];
+        private readonly ulong[] _gpa = new ulong[Depth];
+        private readonly object?[] _eptTable = new object?[Depth];
+        private int _head;
+        private int _count;
+
+        internal Lookahead(Machine machine) => _machine = machine;
+
+        /// <summary>Adds the address to be accessed after those already waiting; returns the address to access now, once <see cref="Depth"/> are waiting.</summary>
+        public bool Push(ulong gva, out ulong due)
+        {
+            var at = _head;
+            due = _gva[at];
+            var ready = _count == Depth;
+            if (!ready) _count++;
+            _gva[at] = gva;
+            _machine.PrefetchFirst(this, at);
+            for (var stage = 1; stage < 4; stage++)
+            {
+                var slot = (at + Depth - stage * Spacing) & (Depth - 1);
+                if (_stage[slot] == stage) _machine.PrefetchStage(this, slot, stage);
+            }
+            _head = (at + 1) & (Depth - 1);
+            return ready;
+        }
+
+        /// <summary>Takes the waiting addresses out in order once the generator has no more (their stages are not run).</summary>
+        public bool Drain(out ulong due)
+        {
+            if (_count == 0)
+            {
+                due = 0;
+                return false;
+            }
+            var oldest = (_head + Depth - _count) & (Depth - 1);
+            due = _gva[oldest];
+            _count--;
+            return true;
+        }
+
+        internal ref ulong Gva(int slot) => ref _gva[slot];
+        internal ref int Stage(int slot) => ref _stage[slot];
+        internal ref ulong[]? GuestTable(int slot) => ref _guestTable[slot];
+        internal ref int GuestIndex(int slot) => ref _guestIndex[slot];
+        internal ref ulong Gpa(int slot) => ref _gpa[slot];
+        internal ref object? EptTable(int slot) => ref _eptTable[slot];
+    }
+
+    /// <summary>Stage 0: prefetch the memo's bucket and the guest's level-2 entry (the levels above stay in cache).</summary>
+    private void PrefetchFirst(Lookahead window, int slot)
+    {
+        ref var stage = ref window.Stage(slot);
+        stage = 0;
+        var gva = window.Gva(slot);
+        if (_current is not { } process || _mode == MmuMode.Software || !IsCanonical(gva)) return;
+        if (_memo is not null && WalkMemo.Covers(process.Index)) _memo.Prefetch(gva, process.Index);
+        var table = process.Root;
+        for (var level = _levels; level > 2; level--)
+        {
+            var entry = ReadGuestEntry(table, Pte.Index(gva, level));
+            if ((entry & Pte.Present) == 0) return;
+            if (Pte.IsLeaf(entry, level))
+            {
+                window.Gpa(slot) = Pte.LeafAddress(entry, level, gva);
+                window.GuestTable(slot) = null;
+                stage = 1;
+                return;
+            }
+            table = entry & Pte.AddressMask;
+        }
+        var entries = _guestTables[table];
+        var index = Pte.Index(gva, 2);
+        HostCache.Prefetch(ref Pte.At(entries, index));
+        (window.GuestTable(slot), window.GuestIndex(slot)) = (entries, index);
+        stage = 1;
+    }
+
+    private void PrefetchStage(Lookahead window, int slot, int number)
+    {
+        ref var stage = ref window.Stage(slot);
+        stage = 0;
+        var gva = window.Gva(slot);
+        var process = _current!;
+        switch (number)
+        {
+            case 1:
+                // A remembered walk reads nothing else.
+                if (_memo is not null && WalkMemo.Covers(process.Index) && _memo.Find(gva, process.Index) != 0) return;
+                if (!NextGuestEntry(window, slot, 2)) return;
+                stage = 2;
+                return;
+            case 2:
+                if (!NextGuestEntry(window, slot, 1)) return;
+                var gpa = window.Gpa(slot);
+                if (FindSlot(gpa) is { } memslot) _host.Prefetch(memslot.Hva + (gpa - memslot.Gpa), memslot.Backing);
+                if (_ept is not null)
+                {
+                    if (_ept.PrefetchUpper(gpa) is { } table)
+                    {
+                        window.EptTable(slot) = table;
+                        stage = 3;
+                    }
+                }
+                else if (_shadow is not null && _shadow.Find(new ShadowKey(process.Root, _levels, false, 0)) is { } root)
+                {
+                    _shadow.Prefetch(root, gva, _levels, 1);
+                }
+                return;
+            case 3:
+                _ept!.PrefetchLeaf(window.EptTable(slot)!, window.Gpa(slot));
+                window.EptTable(slot) = null;
+                return;
+        }
+    }
+
+    /// <summary>
+    /// Reads the guest entry the previous stage prefetched (at <paramref name="level"/>) when the walk is
+    /// still in the guest's tables: a leaf gives the guest-physical address, a table the next entry to
+    /// prefetch. False when the walk ends without a present leaf.
+    /// </summary>
+    private bool NextGuestEntry(Lookahead window, int slot, int level)
+    {
+        ref var entries = ref window.GuestTable(slot);
+        if (entries is null) return true; // a huge page: the address is known already
+        var entry = Pte.At(entries, window.GuestIndex(slot));
+        entries = null;
+        if ((entry & Pte.Present) == 0) return false;
+        var gva = window.Gva(slot);
+        if (Pte.IsLeaf(entry, level))
+        {
+            window.Gpa(slot) = Pte.LeafAddress(entry, level, gva);
+            return true;
+        }
+        var next = _guestTables[entry & Pte.AddressMask];
+        var index = Pte.Index(gva, level - 1);
+        HostCache.Prefetch(ref Pte.At(next, index));
+        (entries, window.GuestIndex(slot)) = (next, index);
+        return true;
+    }
+}
