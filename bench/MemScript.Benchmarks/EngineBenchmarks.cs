@@ -7,7 +7,10 @@ using MemScript.Language.Syntax;
 
 namespace MemScript.Benchmarks;
 
-/// <summary>The engine's pieces in isolation: a TLB hit, a warm two-dimensional walk, a demand fault, the interpreter loop, the trace reader.</summary>
+/// <summary>
+/// The engine's pieces in isolation: a TLB hit, a warm walk replayed from the walk memo and the same
+/// walk done in full, a demand fault, the interpreter loop, the trace reader.
+/// </summary>
 [MemoryDiagnoser]
 public class EngineBenchmarks
 {
@@ -16,6 +19,7 @@ public class EngineBenchmarks
     private const int Loop = 100_000;
     private Machine _hitMachine = null!;
     private Machine _walkMachine = null!;
+    private Machine _fullWalkMachine = null!;
     private ulong[] _walkAddresses = null!;
     private CheckedScript _loopScript = null!;
     private CheckedScript _demandScript = null!;
@@ -26,14 +30,16 @@ public class EngineBenchmarks
 
     private static CheckedScript Check(string text) => Checker.CheckText(text).Script ?? throw new InvalidOperationException("benchmark scenario does not check");
 
-    private static Machine Warm(string text, MmuMode mode) =>
-        ScriptInterpreter.RunAndKeep(Check(text), new RunOptions { Mode = mode }).Machine;
+    private static Machine Warm(string text, MmuMode mode, bool memo = true) =>
+        ScriptInterpreter.RunAndKeep(Check(text), new RunOptions { Mode = mode, WalkMemo = memo }).Machine;
 
     [GlobalSetup]
     public void Setup()
     {
         _hitMachine = Warm("slot 0 gpa 0x0 size 16M hva 0x7f0000000000\nprocess p { map 0x40000000 size 64K to 0x100000 rw }\nrun p { sweep read 0x40000000 size 64K stride 4K }", Mode);
-        _walkMachine = Warm("slot 0 gpa 0x0 size 256M hva 0x7f0000000000\nprocess p { map 0x40000000 size 64M to 0x1000000 r }\nrun p { sweep read 0x40000000 size 64M stride 4K }", Mode);
+        const string walked = "slot 0 gpa 0x0 size 256M hva 0x7f0000000000\nprocess p { map 0x40000000 size 64M to 0x1000000 r }\nrun p { sweep read 0x40000000 size 64M stride 4K }";
+        _walkMachine = Warm(walked, Mode);
+        _fullWalkMachine = Warm(walked, Mode, memo: false);
         var rng = new SplitMix64(7);
         _walkAddresses = Enumerable.Range(0, Walks).Select(_ => 0x40000000 + rng.Next() % (64UL << 20 >> 3) * 8).ToArray();
         _loopScript = Check($"slot 0 gpa 0x0 size 16M hva 0x7f0000000000\nlet base = 0x40000000\nlet size = 64K\nprocess p {{ map base size size to 0x100000 rw }}\nrun p {{ repeat {Loop} as i {{ read base + (i * 64) % size }} }}");
@@ -55,10 +61,18 @@ public class EngineBenchmarks
         for (var a = 0x40000000UL; a < 0x40000000UL + Hits * 8; a += 8) m.Access(a, AccessKind.Read);
     }
 
-    [Benchmark(OperationsPerInvoke = Walks, Description = "TLB miss, warm walk")]
+    [Benchmark(OperationsPerInvoke = Walks, Description = "TLB miss, warm walk (replayed from the memo)")]
     public void WarmWalk()
     {
         var m = _walkMachine;
+        m.FlushTlb();
+        foreach (var a in _walkAddresses) m.Access(a, AccessKind.Read);
+    }
+
+    [Benchmark(OperationsPerInvoke = Walks, Description = "TLB miss, warm walk (memo off: the full walk)")]
+    public void FullWalk()
+    {
+        var m = _fullWalkMachine;
         m.FlushTlb();
         foreach (var a in _walkAddresses) m.Access(a, AccessKind.Read);
     }
