@@ -35,7 +35,7 @@ public sealed partial class Machine
         private readonly ulong[]?[] _guestTable = new ulong[]?[Depth];
         private readonly int[] _guestIndex = new int[Depth];
         private readonly ulong[] _gpa = new ulong[Depth];
-        private readonly object?[] _eptTable = new object?[Depth];
+        private readonly EptTables.Table?[] _eptTable = new EptTables.Table?[Depth];
         private int _head;
         private int _count;
 
@@ -78,7 +78,7 @@ public sealed partial class Machine
         internal ref ulong[]? GuestTable(int slot) => ref _guestTable[slot];
         internal ref int GuestIndex(int slot) => ref _guestIndex[slot];
         internal ref ulong Gpa(int slot) => ref _gpa[slot];
-        internal ref object? EptTable(int slot) => ref _eptTable[slot];
+        internal ref EptTables.Table? EptTable(int slot) => ref _eptTable[slot];
     }
 
     /// <summary>Stage 0: prefetch the memo's bucket and the guest's level-2 entry (the levels above stay in cache).</summary>

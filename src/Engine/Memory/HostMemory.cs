@@ -76,7 +76,7 @@ public sealed class HostMemory
             _chunks.Add(key, chunk);
             (_lastKey, _lastChunk) = (key, chunk);
         }
-        ref var slot = ref chunk[(int)(page & ((1 << ChunkBits) - 1))];
+        ref var slot = ref Translation.Pte.At(chunk, (int)(page & ((1 << ChunkBits) - 1)));
         if (slot != 0) throw new InvalidOperationException($"host page {hva:x} faulted in twice");
         slot = AllocateFrames(backing.Bytes());
         PageCount++;

@@ -22,12 +22,15 @@ public static class Pte
 
     /// <summary>
     /// Entry <paramref name="index"/> (from <see cref="Index"/>, so below 512) of a 512-entry table, read
-    /// without a bounds check: the check reads the array's length from its first cache line, a second
-    /// cache miss whenever the table is cold, and one a prefetch cannot cover.
+    /// without touching the array's header: a bounds check reads the length there, and the JIT's own
+    /// null check loads from it, each a second cache miss whenever the table is cold and one that a
+    /// prefetch of the entry does not cover. Comparing the reference with null first lets the JIT
+    /// leave its load out.
     /// </summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public static ref ulong At(ulong[] table, int index)
     {
+        if (table is null) throw new ArgumentNullException(nameof(table));
         System.Diagnostics.Debug.Assert(table.Length == 512 && (uint)index < 512);
         return ref System.Runtime.CompilerServices.Unsafe.Add(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(table), index);
     }

@@ -20,12 +20,13 @@ public sealed class EptTables
     // The entries live inside the table object, so that following a child reference lands on its
     // entries without another object in between.
     [System.Runtime.CompilerServices.InlineArray(512)]
-    private struct EntryBlock
+    internal struct EntryBlock
     {
         private ulong _first;
     }
 
-    private sealed class Table(ulong hpa, int level)
+    /// <summary>One EPT table (opaque outside: the lookahead window keeps one between its stages).</summary>
+    internal sealed class Table(ulong hpa, int level)
     {
         public readonly ulong Hpa = hpa;
         public readonly Table?[]? Children = level > 1 ? new Table?[512] : null;
@@ -33,6 +34,21 @@ public sealed class EptTables
     }
 
     private readonly Dictionary<ulong, Table> _byHpa = new();
+
+    /// <summary>
+    /// The child table behind a present non-leaf entry. The explicit null test lets the JIT drop its
+    /// own null check, which would load the child's header: a cache miss of its own for a cold table.
+    /// </summary>
+    private static Table Child(Table table, int index) =>
+        table.Children![index] ?? throw new InvalidOperationException("an EPT entry points to no table");
+
+    /// <summary>An entry of a table, read without loading the table's header (see <see cref="Child"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ref ulong EntryOf(Table table, int index)
+    {
+        if (table is null) throw new ArgumentNullException(nameof(table));
+        return ref table.Entries[index];
+    }
     private readonly Table _root;
     private readonly int _levels;
     private readonly Func<ulong> _allocateFrame;
@@ -67,7 +83,7 @@ public sealed class EptTables
         {
             refs++;
             var index = Pte.Index(gpa, level);
-            var entry = table.Entries[index];
+            var entry = EntryOf(table, index);
             if ((entry & EptEntry.Rwx) == 0)
             {
                 hpa = 0; leafLevel = level; leafEntry = entry;
@@ -86,7 +102,7 @@ public sealed class EptTables
                 leafEntry = entry;
                 return EptResult.Mapped;
             }
-            table = table.Children![index]!;
+            table = Child(table, index);
             pwc?.Fill(gpa, 0, level, table.Hpa);
         }
     }
@@ -96,30 +112,30 @@ public sealed class EptTables
     /// reference beside it; returns the level-2 table for <see cref="PrefetchLeaf"/>, or null when the walk
     /// ends above (a hint: changes nothing).
     /// </summary>
-    public object? PrefetchUpper(ulong gpa)
+    internal Table? PrefetchUpper(ulong gpa)
     {
         var table = _root;
         for (var level = _levels; level > 2; level--)
         {
             var index = Pte.Index(gpa, level);
-            var entry = table.Entries[index];
+            var entry = EntryOf(table, index);
             if ((entry & EptEntry.Rwx) == 0 || EptEntry.IsMisconfigured(entry) || (entry & EptEntry.PageSize) != 0) return null;
-            table = table.Children![index]!;
+            table = Child(table, index);
         }
         var at = Pte.Index(gpa, 2);
-        Memory.HostCache.Prefetch(ref table.Entries[at]);
+        Memory.HostCache.Prefetch(ref EntryOf(table, at));
         Memory.HostCache.Prefetch(ref Unsafe.As<Table?, ulong>(ref table.Children![at]));
         return table;
     }
 
     /// <summary>Follows the level-2 entry <see cref="PrefetchUpper"/> prefetched and prefetches the last-level entry (a hint: changes nothing).</summary>
-    public void PrefetchLeaf(object upper, ulong gpa)
+    internal void PrefetchLeaf(Table table, ulong gpa)
     {
-        var table = (Table)upper;
         var at = Pte.Index(gpa, 2);
-        var entry = table.Entries[at];
+        var entry = EntryOf(table, at);
         if ((entry & EptEntry.Rwx) == 0 || EptEntry.IsMisconfigured(entry) || (entry & EptEntry.PageSize) != 0) return;
-        Memory.HostCache.Prefetch(ref table.Children![at]!.Entries[Pte.Index(gpa, 1)]);
+        if (table.Children![at] is not { } child) return;
+        Memory.HostCache.Prefetch(ref child.Entries[Pte.Index(gpa, 1)]);
     }
 
     /// <summary>Installs a leaf for <paramref name="gpa"/> at <paramref name="leafLevel"/>; returns the tables it had to create.</summary>
@@ -130,16 +146,16 @@ public sealed class EptTables
         for (var level = _levels; level > leafLevel; level--)
         {
             var index = Pte.Index(gpa, level);
-            if ((table.Entries[index] & EptEntry.Rwx) == 0)
+            if ((EntryOf(table, index) & EptEntry.Rwx) == 0)
             {
                 var child = NewTable(level - 1);
                 created++;
                 table.Entries[index] = child.Hpa | EptEntry.Rwx;
                 table.Children![index] = child;
             }
-            table = table.Children![index]!;
+            table = Child(table, index);
         }
-        ref var leaf = ref table.Entries[Pte.Index(gpa, leafLevel)];
+        ref var leaf = ref EntryOf(table, Pte.Index(gpa, leafLevel));
         // KVM only installs after a violation on a missing entry. Were a present entry replaced, walks
         // remembered by the machine's walk memo would go stale: that must never happen silently.
         if ((leaf & EptEntry.Rwx) != 0) throw new InvalidOperationException($"EPT entry for {gpa:x} replaced while present");
@@ -155,10 +171,10 @@ public sealed class EptTables
         for (var level = _levels; level >= 1; level--)
         {
             var index = Pte.Index(gpa, level);
-            var entry = table.Entries[index];
+            var entry = EntryOf(table, index);
             path.Add((level, table.Hpa, index, entry));
             if ((entry & EptEntry.Rwx) == 0 || EptEntry.IsMisconfigured(entry) || level == 1 || (entry & EptEntry.PageSize) != 0) break;
-            table = table.Children![index]!;
+            table = Child(table, index);
         }
         return path;
     }
