@@ -163,6 +163,10 @@ The targets (hit at least 100 M accesses/s, walk at least 10 M in ept, loop at l
 replay at least 20 M lines/s, at most 100 bytes per touched 4 KiB page and 16 GiB of touched guest
 memory in under 2 GiB) are met except **walk**.
 
+This machine's memory is shared with others and its speed varies: during one afternoon the
+hardware's own random walk measured anywhere from 9 to 19 M/s between runs of this script, and
+the simulated walk moved with it. Compare the ratios within one run rather than figures across runs.
+
 ### Where walk's time goes
 
 The same reads, taken apart (ept, median of $runs runs each):
@@ -176,7 +180,8 @@ $diag
   second full walk and the TLB fill, all of which the model carries out to count them. The
   first-touch sweep above is that work with no random cache misses.
 - **Repeated walks** are replayed from the walk memo (one cache line for the 24 references), so
-  the second pass runs several times faster than the first.
+  the second pass runs two to three times as fast as the first (its figure is derived from two
+  timed runs, one pass and two, and is the noisiest here).
 - **Cache misses of the simulator.** The state for 16 GiB (guest tables, EPT tables, the memo,
   the host pages) is a few hundred MiB, so a random access misses the host's caches several times.
   The random generator hands its addresses to the engine 64 accesses ahead, and a four-stage
