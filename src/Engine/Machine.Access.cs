@@ -42,6 +42,7 @@ public sealed partial class Machine
             return;
         }
         RequireCurrent();
+        _guestHalf.Known = false;
         for (var attempt = 0; ; attempt++)
         {
             Resume();
@@ -224,11 +225,37 @@ public sealed partial class Machine
 
     // ------------------------------------------------------------ ept (section 4)
 
+    /// <summary>
+    /// The guest half of a walk that ended in an EPT violation on its final translation, kept for the
+    /// retried walk of the same access: the violation only adds EPT entries for that page, which the
+    /// guest half never reads, so the retry reads exactly the same guest entries and table
+    /// translations. Only with the walk memo on (and so without paging-structure caches).
+    /// </summary>
+    private struct GuestHalf
+    {
+        public bool Known;
+        public int Refs, Level;
+        public ulong Leaf;
+        public PathPermissions Perms;
+    }
+
+    private GuestHalf _guestHalf;
+
     private FillOutcome FillEpt(ulong gva, AccessKind kind, bool kernel)
     {
         var refs = 0;
-        var (table, level) = WalkStart(_current!.Root, gva);
+        int level;
         var perms = PathPermissions.All;
+        ulong gpa;
+        if (_guestHalf.Known)
+        {
+            // The retry of this access after its EPT violation (see GuestHalf).
+            _guestHalf.Known = false;
+            (refs, level, perms) = (_guestHalf.Refs, _guestHalf.Level, _guestHalf.Perms);
+            gpa = Pte.LeafAddress(_guestHalf.Leaf, level, gva);
+            return FinishEpt(gva, kind, kernel, refs, level, perms, gpa);
+        }
+        (var table, level) = WalkStart(_current!.Root, gva);
         for (; ; level--)
         {
             // The table's guest-physical address goes through EPT before the entry can be read.
@@ -254,14 +281,27 @@ public sealed partial class Machine
             CountWalk(gva, kind, refs);
             return GuestFault(gva, kind, kernel, notPresent: false);
         }
-        var gpa = Pte.LeafAddress(ReadGuestEntry(table, Pte.Index(gva, level)), level, gva);
+        var leaf = ReadGuestEntry(table, Pte.Index(gva, level));
+        gpa = Pte.LeafAddress(leaf, level, gva);
+        if (_memo is not null) _guestHalf = new GuestHalf { Refs = refs, Level = level, Leaf = leaf, Perms = perms };
+        return FinishEpt(gva, kind, kernel, refs, level, perms, gpa);
+    }
+
+    /// <summary>The final translation of a two-dimensional walk, after its guest half.</summary>
+    private FillOutcome FinishEpt(ulong gva, AccessKind kind, bool kernel, int refs, int level, PathPermissions perms, ulong gpa)
+    {
         var final = EptTranslate(gpa, ref refs, out var hpa, out var eptLevel, out var eptEntry);
         var eptWritable = (eptEntry & EptEntry.Write) != 0;
         var eptExecutable = (eptEntry & EptEntry.Execute) != 0;
         if (final != EptResult.Mapped || (kind == AccessKind.Write && !eptWritable) || (kind == AccessKind.Exec && !eptExecutable))
         {
             CountWalk(gva, kind, refs);
-            if (final == EptResult.NotPresent) return EptViolation(gva, gpa, kind, finalTranslation: true, 0);
+            if (final == EptResult.NotPresent)
+            {
+                var outcome = EptViolation(gva, gpa, kind, finalTranslation: true, 0);
+                _guestHalf.Known = _memo is not null && outcome == FillOutcome.Retry;
+                return outcome;
+            }
             if (final == EptResult.Misconfig)
             {
                 Exit(ExitReason.EptMisconfig, Tracing ? new EptMisconfigExit(Cycle, AccessNumber, new Gpa(gpa)) : null);
@@ -269,6 +309,7 @@ public sealed partial class Machine
             }
             return EptViolation(gva, gpa, kind, finalTranslation: true, eptEntry & EptEntry.Rwx);
         }
+        _guestHalf.Known = false;
         var size = Min(SizeOfLevel(level), SizeOfLevel(eptLevel));
         return CompleteWalk(gva, kind, refs, size, SizeOfLevel(level), perms, eptWritable, eptExecutable, hpa & ~(size.Bytes() - 1));
     }
