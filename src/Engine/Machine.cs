@@ -69,7 +69,7 @@ public sealed partial class Machine
         }
         if (_mode == MmuMode.Ept)
         {
-            _ept = new EptTables(options.HostLevels, () => _host.AllocateFrames(4096));
+            _ept = new EptTables(options.HostLevels, () => _host.AllocateFrames(4096), rememberLastLevel: !options.Pwc && options.WalkMemo);
             Counters.PagesEpt = 1;
             // Direct-mapped by page: the guest kernel takes its table frames from the bottom of its
             // memory, so 16 Ki slots hold the first 64 MiB of them without a collision.

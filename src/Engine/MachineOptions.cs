@@ -32,8 +32,9 @@ public sealed record MachineOptions
     public long MaxHostPages { get; init; } = 16_000_000;
 
     /// <summary>
-    /// Replays repeated walks from a memo of completed ones, and repeated EPT walks of guest page-table
-    /// pages (the results are identical either way; off only to check that they are).
+    /// Replays repeated walks from a memo of completed ones, repeated EPT walks of guest page-table
+    /// pages, the upper EPT levels of regions already walked, and the guest half of a walk retried
+    /// after an EPT violation (the results are identical either way; off only to check that they are).
     /// </summary>
     public bool WalkMemo { get; init; } = true;
 

@@ -49,15 +49,47 @@ public sealed class EptTables
         if (table is null) throw new ArgumentNullException(nameof(table));
         return ref table.Entries[index];
     }
+
     private readonly Table _root;
     private readonly int _levels;
     private readonly Func<ulong> _allocateFrame;
 
-    public EptTables(int levels, Func<ulong> allocateFrame)
+    // The last-level table of each 2 MiB of guest-physical memory that has one, direct-mapped by
+    // gpa / 2 MiB (key + 1; 0 is empty). Tables are never removed and a present entry never replaced
+    // (Install enforces it), so a walk from the root that reaches a last-level table always reaches
+    // the same one through the same present entries: it can start there with their references counted.
+    private readonly ulong[]? _lastLevelKeys;
+    private readonly Table?[]? _lastLevelTables;
+
+    /// <param name="rememberLastLevel">Remember each 2 MiB region's last-level table (off with paging-structure caches).</param>
+    public EptTables(int levels, Func<ulong> allocateFrame, bool rememberLastLevel = false)
     {
         _levels = levels;
         _allocateFrame = allocateFrame;
         _root = NewTable(levels);
+        if (rememberLastLevel)
+        {
+            _lastLevelKeys = new ulong[1 << 14];
+            _lastLevelTables = new Table?[1 << 14];
+        }
+    }
+
+    /// <summary>The remembered last-level table of the 2 MiB region of <paramref name="gpa"/>, or null.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private Table? LastLevel(ulong gpa)
+    {
+        if (_lastLevelKeys is not { } keys) return null;
+        var key = (gpa >> 21) + 1;
+        var slot = (int)(key & (ulong)(keys.Length - 1));
+        return keys[slot] == key ? _lastLevelTables![slot] : null;
+    }
+
+    private void RememberLastLevel(ulong gpa, Table table)
+    {
+        var key = (gpa >> 21) + 1;
+        var slot = (int)(key & (ulong)(_lastLevelKeys!.Length - 1));
+        _lastLevelKeys[slot] = key;
+        _lastLevelTables![slot] = table;
     }
 
     public ulong Root => _root.Hpa;
@@ -78,8 +110,19 @@ public sealed class EptTables
     public EptResult Walk(ulong gpa, ulong startTable, int startLevel, ref int refs, out ulong hpa, out int leafLevel, out ulong leafEntry,
         PagingStructureCache? pwc)
     {
-        var table = startTable == _root.Hpa ? _root : _byHpa[startTable];
-        for (var level = startLevel; ; level--)
+        Table table;
+        var start = startLevel;
+        if (startLevel == _levels && startTable == _root.Hpa && LastLevel(gpa) is { } last)
+        {
+            // The entries above it were read as present, non-leaf: one reference each.
+            refs += _levels - 1;
+            (table, start) = (last, 1);
+        }
+        else
+        {
+            table = startTable == _root.Hpa ? _root : _byHpa[startTable];
+        }
+        for (var level = start; ; level--)
         {
             refs++;
             var index = Pte.Index(gpa, level);
@@ -104,16 +147,23 @@ public sealed class EptTables
             }
             table = Child(table, index);
             pwc?.Fill(gpa, 0, level, table.Hpa);
+            if (level == 2 && _lastLevelKeys is not null && startLevel == _levels && startTable == _root.Hpa) RememberLastLevel(gpa, table);
         }
     }
 
     /// <summary>
     /// Reads the walk of <paramref name="gpa"/> down to level 2 and prefetches that entry and the child
     /// reference beside it; returns the level-2 table for <see cref="PrefetchLeaf"/>, or null when the walk
-    /// ends above (a hint: changes nothing).
+    /// ends above or the last-level entry could be prefetched at once (a hint: changes nothing).
     /// </summary>
     internal Table? PrefetchUpper(ulong gpa)
     {
+        if (LastLevel(gpa) is { } last)
+        {
+            // The last-level table is known: its entry can be prefetched now, and no later stage is needed.
+            Memory.HostCache.Prefetch(ref EntryOf(last, Pte.Index(gpa, 1)));
+            return null;
+        }
         var table = _root;
         for (var level = _levels; level > 2; level--)
         {
