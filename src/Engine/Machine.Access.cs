@@ -17,15 +17,28 @@ public sealed partial class Machine
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Access(ulong gva, AccessKind kind, bool kernel = false)
     {
-        if (Counters.Accesses >= _accessLimit) throw EngineException.AccessLimit(_accessLimit);
-        Counters.Accesses++;
-        if (_tlb.Lookup(gva, _currentTag, out var perms) && Allows(perms, kind, kernel))
-        {
-            Counters.TlbHits++;
-            return;
-        }
-        AccessSlow(gva, kind, kernel);
+        if (!CountHit(gva, _currentTag, Required(kind, kernel))) AccessSlow(gva, kind, kernel);
     }
+
+    /// <summary>
+    /// Counts an access and, when the TLB holds its page with the <paramref name="required"/> permissions,
+    /// the hit; false leaves the rest of the access to <see cref="AccessSlow"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool CountHit(ulong gva, int tag, TlbPerms required)
+    {
+        var counters = Counters;
+        if (counters.Accesses >= _accessLimit) throw EngineException.AccessLimit(_accessLimit);
+        counters.Accesses++;
+        if (!_tlb.Lookup(gva, tag, out var perms) || (perms & required) != required) return false;
+        counters.TlbHits++;
+        return true;
+    }
+
+    /// <summary>The TLB permissions an access needs: write or execute by its kind, user unless it is a kernel access.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TlbPerms Required(AccessKind kind, bool kernel) =>
+        (kind == AccessKind.Write ? TlbPerms.Write : 0) | (kind == AccessKind.Exec ? TlbPerms.Exec : 0) | (kernel ? 0 : TlbPerms.User);
 
     /// <summary>The address of the run's first access (the default address reports explain).</summary>
     public ulong? FirstAccess { get; private set; }

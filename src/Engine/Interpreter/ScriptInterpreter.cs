@@ -115,11 +115,11 @@ public sealed class ScriptInterpreter
         _ => new ScriptError(Errors.ReplayFailed(span, e.Message)),
     };
 
-    /// <summary>After an access: poll for Ctrl-C and report progress every 65,536 accesses (Tick limits itself further).</summary>
+    /// <summary>After an access: poll for Ctrl-C and report progress as the engine's generators do (Tick limits itself further).</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private void AfterAccess()
     {
-        if ((_machine.Counters.Accesses & 0xffff) == 0) Tick();
+        if ((_machine.Counters.Accesses & (Machine.PollInterval - 1)) == 0) Tick();
     }
 
     private void Tick()
@@ -150,6 +150,7 @@ public sealed class ScriptInterpreter
     private Action CompileStatement(Stmt stmt)
     {
         var machine = _machine;
+        Action poll = Tick;
         switch (stmt)
         {
             case AccessStmt a:
@@ -179,18 +180,7 @@ public sealed class ScriptInterpreter
                     var (from, size, stride, times) = (fromF(), sizeF(), strideF(), timesF());
                     if (stride == 0) throw new ScriptError(Errors.ZeroNotAllowed(s.Stride.Span, "sweep stride"));
                     if (from + size < from) throw new ScriptError(Errors.RunTimeOverflow(s.Span, "the sweep's end address"));
-                    Guard(s.Span, () =>
-                    {
-                        for (var t = 0UL; t < times; t++)
-                        {
-                            for (var offset = 0UL; offset < size; offset += stride)
-                            {
-                                machine.Access(from + offset, s.Kind, s.Kernel);
-                                AfterAccess();
-                                if (offset + stride < offset) break;
-                            }
-                        }
-                    });
+                    Guard(s.Span, () => machine.Sweep(from, size, stride, times, s.Kind, s.Kernel, poll));
                 };
             }
             case RandomStmt r:
@@ -205,29 +195,7 @@ public sealed class ScriptInterpreter
                     var slots = size / align;
                     if (slots == 0) throw new ScriptError(Errors.ValueOutOfRange(r.Size.Span, "random size", size, "at least the alignment"));
                     if (from + (slots - 1) * align < from) throw new ScriptError(Errors.RunTimeOverflow(r.Span, "the random range's end address"));
-                    Guard(r.Span, () =>
-                    {
-                        // The addresses are drawn ahead so that the machine can prefetch what their walks
-                        // will read: random addresses over a large region miss the host's caches, and the
-                        // misses of many accesses then overlap.
-                        var rng = new SplitMix64(seed);
-                        // x % 2^k is x & (2^k - 1), without a 64-bit division per access.
-                        var mask = (slots & (slots - 1)) == 0 ? slots - 1 : 0;
-                        var window = machine.OpenLookahead();
-                        ulong address;
-                        for (var i = 0UL; i < count; i++)
-                        {
-                            var next = from + (mask != 0 || slots == 1 ? rng.Next() & mask : rng.Next() % slots) * align;
-                            if (!window.Push(next, out address)) continue;
-                            machine.Access(address, r.Kind, r.Kernel);
-                            AfterAccess();
-                        }
-                        while (window.Drain(out address))
-                        {
-                            machine.Access(address, r.Kind, r.Kernel);
-                            AfterAccess();
-                        }
-                    });
+                    Guard(r.Span, () => machine.Random(count, from, slots, align, seed, r.Kind, r.Kernel, poll));
                 };
             }
             case RepeatStmt r:

@@ -1,0 +1,73 @@
+using System.Runtime.CompilerServices;
+using MemScript.Engine.Interpreter;
+using MemScript.Engine.Translation;
+using MemScript.Language.Syntax;
+
+namespace MemScript.Engine;
+
+// The access generators of the language (sweep, random) as engine loops: each access is exactly
+// Access(), but the loop keeps the machine's fixed state in registers instead of reloading it
+// through the interpreter's closures on every access.
+public sealed partial class Machine
+{
+    /// <summary>How often the generators call their poll: after every access whose number is a multiple of this.</summary>
+    public const long PollInterval = 1 << 16;
+
+    /// <summary>
+    /// Accesses <paramref name="from"/> + k * <paramref name="stride"/> for every offset below
+    /// <paramref name="size"/>, <paramref name="times"/> times over, stopping early if an offset
+    /// wraps. Calls <paramref name="poll"/> after every <see cref="PollInterval"/>th access.
+    /// </summary>
+    /// <remarks>
+    /// Optimised when first compiled: the loop runs once per statement, so the runtime's tiering
+    /// would run most of a short sweep in unoptimised code.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void Sweep(ulong from, ulong size, ulong stride, ulong times, AccessKind kind, bool kernel, Action poll)
+    {
+        var required = Required(kind, kernel);
+        var tag = _currentTag;
+        for (var t = 0UL; t < times; t++)
+        {
+            for (var offset = 0UL; offset < size; offset += stride)
+            {
+                var gva = from + offset;
+                if (!CountHit(gva, tag, required)) AccessSlow(gva, kind, kernel);
+                if ((Counters.Accesses & (PollInterval - 1)) == 0) poll();
+                if (offset + stride < offset) break;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Accesses <paramref name="count"/> addresses <paramref name="from"/> + k * <paramref name="align"/>
+    /// with k drawn uniformly below <paramref name="slots"/> by SplitMix64 from <paramref name="seed"/>
+    /// (LANGUAGE.md's <c>random</c>). Calls <paramref name="poll"/> as <see cref="Sweep"/> does.
+    /// </summary>
+    /// <remarks>
+    /// The addresses are drawn ahead through a <see cref="Lookahead"/> so that what their walks will
+    /// read is prefetched: random addresses over a large region miss the host's caches, and the misses
+    /// of many accesses then overlap.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void Random(ulong count, ulong from, ulong slots, ulong align, ulong seed, AccessKind kind, bool kernel, Action poll)
+    {
+        var rng = new SplitMix64(seed);
+        // x % 2^k is x & (2^k - 1), without a 64-bit division per access.
+        var mask = (slots & (slots - 1)) == 0 ? slots - 1 : 0;
+        var window = OpenLookahead();
+        ulong address;
+        for (var i = 0UL; i < count; i++)
+        {
+            var next = from + (mask != 0 || slots == 1 ? rng.Next() & mask : rng.Next() % slots) * align;
+            if (!window.Push(next, out address)) continue;
+            Access(address, kind, kernel);
+            if ((Counters.Accesses & (PollInterval - 1)) == 0) poll();
+        }
+        while (window.Drain(out address))
+        {
+            Access(address, kind, kernel);
+            if ((Counters.Accesses & (PollInterval - 1)) == 0) poll();
+        }
+    }
+}
