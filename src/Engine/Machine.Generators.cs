@@ -70,4 +70,21 @@ public sealed partial class Machine
             if ((Counters.Accesses & (PollInterval - 1)) == 0) poll();
         }
     }
+
+    /// <summary>
+    /// Accesses <paramref name="address"/>(i) for i from 0 to <paramref name="count"/> - 1: a
+    /// <c>repeat</c> loop whose body is one access. Calls <paramref name="poll"/> as <see cref="Sweep"/> does.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void Repeat(ulong count, Func<ulong, ulong> address, AccessKind kind, bool kernel, Action poll)
+    {
+        var required = Required(kind, kernel);
+        var tag = _currentTag;
+        for (var i = 0UL; i < count; i++)
+        {
+            var gva = address(i);
+            if (!CountHit(gva, tag, required)) AccessSlow(gva, kind, kernel);
+            if ((Counters.Accesses & (PollInterval - 1)) == 0) poll();
+        }
+    }
 }

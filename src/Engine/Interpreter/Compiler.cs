@@ -1,3 +1,5 @@
+using System.Linq.Expressions;
+using System.Reflection;
 using System.Runtime.CompilerServices;
 using MemScript.Language.Checking;
 using MemScript.Language.Diagnostics;
@@ -12,10 +14,10 @@ internal sealed class ScriptError(Diagnostic diagnostic) : Exception(diagnostic.
 }
 
 /// <summary>
-/// Compiles expressions into a closure tree over a frame of slots: every <c>let</c> and loop variable
-/// gets a slot when it is compiled, names are resolved once, and constant sub-expressions are folded.
-/// No Roslyn and no string lookups at run time, which keeps a <c>repeat</c> loop's body to a few
-/// delegate calls per iteration.
+/// Compiles expressions into delegates over a frame of slots: every <c>let</c> and loop variable gets a
+/// slot when it is compiled, names are resolved once, and constant sub-expressions are folded. An
+/// expression that reads a variable becomes one System.Linq.Expressions lambda, so a <c>repeat</c>
+/// loop's address costs one delegate call per iteration however many operators it has (no Roslyn).
 /// </summary>
 internal sealed class ExpressionCompiler
 {
@@ -49,83 +51,122 @@ internal sealed class ExpressionCompiler
 
     public Compiled Compile(Expr expr)
     {
+        var tree = Build(expr);
+        if (tree is ConstantExpression { Value: ulong c }) return new Compiled(() => c, c);
+        return new Compiled(Expression.Lambda<Func<ulong>>(tree).Compile(), null);
+    }
+
+    /// <summary>
+    /// Compiles an expression as a function of the variable in <paramref name="slot"/>, which it reads
+    /// from its argument instead of the frame (a loop's own counter).
+    /// </summary>
+    public Func<ulong, ulong> CompileOver(Expr expr, int slot)
+    {
+        _parameter = (Expression.Parameter(typeof(ulong), "i"), slot);
+        try
+        {
+            return Expression.Lambda<Func<ulong, ulong>>(Build(expr), _parameter.Value.Variable).Compile();
+        }
+        finally
+        {
+            _parameter = null;
+        }
+    }
+
+    private (ParameterExpression Variable, int Slot)? _parameter;
+
+    private static readonly MethodInfo FailMethod = typeof(ExpressionCompiler).GetMethod(nameof(Fail), BindingFlags.NonPublic | BindingFlags.Static)!;
+    private static readonly MethodInfo ApplyMethod = typeof(ExpressionCompiler).GetMethod(nameof(Apply), BindingFlags.NonPublic | BindingFlags.Static)!;
+    private static readonly PropertyInfo FrameProperty = typeof(ExpressionCompiler).GetProperty(nameof(Frame))!;
+
+    /// <summary>The expression's tree; a constant node when it does not read a variable (folded here).</summary>
+    private Expression Build(Expr expr)
+    {
         switch (expr)
         {
             case NumberExpr n:
-            {
-                var value = n.Value!.Value;
-                return new Compiled(() => value, value);
-            }
+                return Expression.Constant(n.Value!.Value);
             case NameExpr n:
             {
                 for (var i = _scope.Count - 1; i >= 0; i--)
                 {
                     if (_scope[i].Name != n.Name) continue;
-                    if (_scope[i].Constant is { } c) return new Compiled(() => c, c);
-                    var slot = _scope[i].Slot;
-                    var compiler = this;
-                    // The frame may grow while compiling; read it through the compiler, once per call.
-                    return new Compiled(() => compiler.Frame[slot], null);
+                    if (_scope[i].Constant is { } c) return Expression.Constant(c);
+                    if (_parameter is { } p && p.Slot == _scope[i].Slot) return p.Variable;
+                    // The frame may grow while compiling; read it through the compiler on each evaluation.
+                    return Expression.ArrayIndex(Expression.Property(Expression.Constant(this), FrameProperty), Expression.Constant(_scope[i].Slot));
                 }
                 throw new InvalidOperationException($"the checker let an unknown name through: {n.Name}");
             }
             case UnaryExpr u:
             {
-                var operand = Compile(u.Operand);
-                if (operand.Constant is { } c) return new Compiled(() => ~c, ~c);
-                var f = operand.Evaluate;
-                return new Compiled(() => ~f(), null);
+                var operand = Build(u.Operand);
+                return operand is ConstantExpression { Value: ulong c } ? Expression.Constant(~c) : Expression.OnesComplement(operand);
             }
             case BinaryExpr b:
-                return CompileBinary(b);
+                return BuildBinary(b);
             default:
                 throw new InvalidOperationException("unknown expression");
         }
     }
 
-    private Compiled CompileBinary(BinaryExpr b)
+    private Expression BuildBinary(BinaryExpr b)
     {
-        var left = Compile(b.Left);
-        var right = Compile(b.Right);
-        if (left.Constant is { } lc && right.Constant is { } rc)
+        var left = Build(b.Left);
+        var right = Build(b.Right);
+        if (left is ConstantExpression { Value: ulong lc } && right is ConstantExpression { Value: ulong rc })
         {
             var error = Arithmetic.Apply(b.Op, lc, rc, out var folded);
-            if (error == ArithmeticError.None) return new Compiled(() => folded, folded);
             // The checker reports constant errors, so only a run-time path gets here: fail when evaluated.
-            return new Compiled(() => Fail(error, b, lc, rc), null);
+            return error == ArithmeticError.None ? Expression.Constant(folded) : FailWith(error, b, left, right);
         }
-        var l = left.Evaluate;
-        var r = right.Evaluate;
-        var op = b.Op;
-        // The common shapes of address arithmetic get closures without the generic dispatch.
-        if (right.Constant is { } k)
+        var k = right is ConstantExpression { Value: ulong rk } ? rk : (ulong?)null;
+        switch (b.Op)
         {
-            switch (op)
+            case BinaryOp.Or: return Expression.Or(left, right);
+            case BinaryOp.Xor: return Expression.ExclusiveOr(left, right);
+            case BinaryOp.And: return Expression.And(left, right);
+            case BinaryOp.Mod when k is { } m && m != 0 && (m & (m - 1)) == 0: return Expression.And(left, Expression.Constant(m - 1));
+            case BinaryOp.Mod when k is not null and not 0: return Expression.Modulo(left, right);
+            case BinaryOp.Div when k is not null and not 0: return Expression.Divide(left, right);
+            case BinaryOp.Shr when k is { } s && s <= 63: return Expression.RightShift(left, Expression.Constant((int)s));
+        }
+        // The rest can fail on some operands: evaluate both once, then the operator or its error.
+        var a = Expression.Variable(typeof(ulong), "a");
+        var x = Expression.Variable(typeof(ulong), "x");
+        Expression body;
+        switch (b.Op)
+        {
+            case BinaryOp.Add:
             {
-                case BinaryOp.Mul when k != 0 && k <= uint.MaxValue:
-                    return new Compiled(() => { var a = l(); var p = (UInt128)a * k; return p > ulong.MaxValue ? Fail(ArithmeticError.Overflow, b, a, k) : (ulong)p; }, null);
-                case BinaryOp.Mod when k != 0 && (k & (k - 1)) == 0:
-                {
-                    var mask = k - 1;
-                    return new Compiled(() => l() & mask, null);
-                }
-                case BinaryOp.Mod when k != 0:
-                    return new Compiled(() => l() % k, null);
-                case BinaryOp.Add:
-                    return new Compiled(() => { var a = l(); var s = a + k; return s < a ? Fail(ArithmeticError.Overflow, b, a, k) : s; }, null);
-                case BinaryOp.And:
-                    return new Compiled(() => l() & k, null);
+                var sum = Expression.Variable(typeof(ulong), "sum");
+                return Expression.Block(typeof(ulong), [a, x, sum],
+                    Expression.Assign(a, left), Expression.Assign(x, right), Expression.Assign(sum, Expression.Add(a, x)),
+                    Expression.Condition(Expression.LessThan(sum, a), FailWith(ArithmeticError.Overflow, b, a, x), sum));
             }
+            case BinaryOp.Sub:
+                body = Expression.Condition(Expression.GreaterThan(x, a), FailWith(ArithmeticError.BelowZero, b, a, x), Expression.Subtract(a, x));
+                break;
+            case BinaryOp.Mul when k is { } f && f != 0:
+                // a * f fits in 64 bits exactly when a <= floor(max / f).
+                body = Expression.Condition(Expression.GreaterThan(a, Expression.Constant(ulong.MaxValue / f)),
+                    FailWith(ArithmeticError.Overflow, b, a, x), Expression.Multiply(a, x));
+                break;
+            default:
+                body = Expression.Call(ApplyMethod, Expression.Constant(b), a, x);
+                break;
         }
-        if (left.Constant is { } c && op == BinaryOp.Add)
-            return new Compiled(() => { var a = r(); var s = a + c; return s < a ? Fail(ArithmeticError.Overflow, b, c, a) : s; }, null);
-        return new Compiled(() =>
-        {
-            var a = l();
-            var x = r();
-            var error = Arithmetic.Apply(op, a, x, out var result);
-            return error == ArithmeticError.None ? result : Fail(error, b, a, x);
-        }, null);
+        return Expression.Block(typeof(ulong), [a, x], Expression.Assign(a, left), Expression.Assign(x, right), body);
+    }
+
+    private static Expression FailWith(ArithmeticError error, BinaryExpr b, Expression left, Expression right) =>
+        Expression.Call(FailMethod, Expression.Constant(error), Expression.Constant(b), left, right);
+
+    /// <summary>An operator whose errors are not tested inline: the language's arithmetic, failing with the node's diagnostic.</summary>
+    private static ulong Apply(BinaryExpr b, ulong left, ulong right)
+    {
+        var error = Arithmetic.Apply(b.Op, left, right, out var result);
+        return error == ArithmeticError.None ? result : Fail(error, b, left, right);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]

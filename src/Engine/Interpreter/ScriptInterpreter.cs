@@ -203,6 +203,18 @@ public sealed class ScriptInterpreter
                 var countF = Compile(r.Count);
                 var mark = _compiler.ScopeMark;
                 var slot = r.Variable is { } v ? _compiler.Declare(v.Text, null) : -1;
+                if (r.Body is [AccessStmt access])
+                {
+                    // The commonest loop, one access at an address computed from the counter, runs as an
+                    // engine loop over one compiled function of the counter.
+                    var address = _compiler.CompileOver(access.Address, slot);
+                    _compiler.PopScope(mark);
+                    return () =>
+                    {
+                        var count = countF();
+                        Guard(access.Span, () => machine.Repeat(count, address, access.Kind, access.Kernel, poll));
+                    };
+                }
                 var body = CompileBody(r.Body);
                 _compiler.PopScope(mark);
                 var compiler = _compiler;
