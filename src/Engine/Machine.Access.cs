@@ -69,7 +69,9 @@ public sealed partial class Machine
                 }
             }
             Counters.TlbMisses++;
-            if (_memo is not null && ReplayWalk(gva, kind, kernel))
+            // The retry after an EPT violation (the guest half is known) would find what the first
+            // attempt found in the memo, nothing it may use: the violation only added EPT entries.
+            if (_memo is not null && !_guestHalf.Known && ReplayWalk(gva, kind, kernel))
             {
                 Resume();
                 return;
