@@ -11,15 +11,19 @@ namespace MemScript.Engine.Memory;
 /// <remarks>
 /// Pages are found by host-virtual address in chunks of 512 consecutive pages of one size, like a page
 /// table's last level: a touched page costs 8 bytes when its neighbours are touched too, and a lookup is
-/// one read in a chunk (the last chunk used is kept, and chunks are few enough for the dictionary to
-/// stay in cache). A general dictionary of pages cost a cache miss per probe and 30 bytes per page.
+/// one read in a chunk (the last chunk used is kept, and chunks are few enough for their table to stay
+/// in cache). A general dictionary of pages cost a cache miss per probe and 30 bytes per page; the
+/// chunks are found by open addressing, which needs no division and one array read per probe.
 /// </remarks>
 public sealed class HostMemory
 {
     public const ulong FirstFrame = 0x1_0000_0000;
     private const int ChunkBits = 9;
 
-    private readonly Dictionary<ulong, ulong[]> _chunks = new();
+    // Open addressing over chunk keys stored plus one (0 marks a free place), with linear probing.
+    private ulong[] _keys = new ulong[64];
+    private ulong[][] _chunks = new ulong[64][];
+    private int _chunkCount;
     private ulong _lastKey = ulong.MaxValue;
     private ulong[]? _lastChunk;
     private ulong _next = FirstFrame;
@@ -42,10 +46,47 @@ public sealed class HostMemory
     private ulong[]? Chunk(ulong key)
     {
         if (key == _lastKey) return _lastChunk;
-        if (!_chunks.TryGetValue(key, out var chunk)) return null;
+        var chunk = Find(key);
+        if (chunk is null) return null;
         _lastKey = key;
         _lastChunk = chunk;
         return chunk;
+    }
+
+    private int Place(ulong key) => (int)((key * 0x9E3779B97F4A7C15UL) >> 40) & (_keys.Length - 1);
+
+    private ulong[]? Find(ulong key)
+    {
+        var keys = _keys;
+        var mask = keys.Length - 1;
+        for (var at = Place(key); ; at = (at + 1) & mask)
+        {
+            var stored = keys[at];
+            if (stored == key + 1) return _chunks[at];
+            if (stored == 0) return null;
+        }
+    }
+
+    private void Insert(ulong key, ulong[] chunk)
+    {
+        if ((_chunkCount + 1) * 2 > _keys.Length)
+        {
+            var (keys, chunks) = (_keys, _chunks);
+            (_keys, _chunks) = (new ulong[keys.Length * 2], new ulong[keys.Length * 2][]);
+            for (var i = 0; i < keys.Length; i++)
+                if (keys[i] != 0) Place(keys[i] - 1, chunks[i]);
+        }
+        Place(key, chunk);
+        _chunkCount++;
+    }
+
+    private void Place(ulong key, ulong[] chunk)
+    {
+        var mask = _keys.Length - 1;
+        var at = Place(key);
+        while (_keys[at] != 0) at = (at + 1) & mask;
+        _keys[at] = key + 1;
+        _chunks[at] = chunk;
     }
 
     /// <summary>Finds the host page behind <paramref name="hva"/>; false when it was never touched.</summary>
@@ -61,7 +102,7 @@ public sealed class HostMemory
     public void Prefetch(ulong hva, PageSize backing)
     {
         var page = hva >> Shift(backing);
-        if (_chunks.TryGetValue(ChunkKey(page, backing), out var chunk)) HostCache.Prefetch(ref Translation.Pte.At(chunk, (int)(page & ((1 << ChunkBits) - 1))));
+        if (Find(ChunkKey(page, backing)) is { } chunk) HostCache.Prefetch(ref Translation.Pte.At(chunk, (int)(page & ((1 << ChunkBits) - 1))));
     }
 
     /// <summary>Faults in the host page behind <paramref name="hva"/>; returns its host-physical base.</summary>
@@ -73,7 +114,7 @@ public sealed class HostMemory
         if (chunk is null)
         {
             chunk = new ulong[1 << ChunkBits];
-            _chunks.Add(key, chunk);
+            Insert(key, chunk);
             (_lastKey, _lastChunk) = (key, chunk);
         }
         ref var slot = ref Translation.Pte.At(chunk, (int)(page & ((1 << ChunkBits) - 1)));
