@@ -87,4 +87,21 @@ public sealed partial class Machine
             if ((Counters.Accesses & (PollInterval - 1)) == 0) poll();
         }
     }
+
+    /// <summary>Runs a lackey trace's accesses in order. Calls <paramref name="poll"/> as <see cref="Sweep"/> does.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void Replay(LackeyReader trace, Action poll)
+    {
+        var addresses = new ulong[4096];
+        var kinds = new AccessKind[4096];
+        int count;
+        while ((count = trace.Read(addresses, kinds)) > 0)
+        {
+            for (var i = 0; i < count; i++)
+            {
+                Access(addresses[i], kinds[i]);
+                if ((Counters.Accesses & (PollInterval - 1)) == 0) poll();
+            }
+        }
+    }
 }

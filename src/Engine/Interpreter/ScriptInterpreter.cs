@@ -302,11 +302,11 @@ public sealed class ScriptInterpreter
             case ReplayStmt r:
             {
                 var path = Path.IsPathRooted(r.Path) ? r.Path : Path.Combine(_options.BaseDirectory, r.Path);
-                return () => Guard(r.Span, () => LackeyReader.Read(path, r.Path, (address, kind) =>
+                return () => Guard(r.Span, () =>
                 {
-                    machine.Access(address, kind);
-                    AfterAccess();
-                }, _options.Cancel));
+                    using var trace = LackeyReader.Open(path, r.Path, _options.Cancel);
+                    machine.Replay(trace, poll);
+                });
             }
             case MarkStmt m:
                 return () =>
