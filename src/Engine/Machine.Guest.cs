@@ -60,12 +60,26 @@ public sealed partial class Machine
     }
 
     /// <summary>Writes the entries mapping one page, creating the tables it needs (each zeroed).</summary>
-    private long WriteMapping(GuestProcess process, ulong gva, ulong gpa, PageSize page, Perms perms)
+    /// <summary>
+    /// The leaf table the previous page of a run of mappings went into. The pages of one table then
+    /// skip the walk from the root, which would only read the same present entries again: a mapping
+    /// writes leaf entries alone once its tables exist, and reading an entry is not counted.
+    /// </summary>
+    private struct LeafCursor
+    {
+        public bool Known;
+        public ulong Region;
+        public ulong Table;
+    }
+
+    private long WriteMapping(GuestProcess process, ulong gva, ulong gpa, PageSize page, Perms perms, ref LeafCursor cursor)
     {
         var leafLevel = LevelOf(page);
+        var region = gva >> (12 + 9 * leafLevel);
         var table = process.Root;
         long written = 0;
-        for (var level = _levels; level > leafLevel; level--)
+        if (cursor.Known && cursor.Region == region) table = cursor.Table;
+        else for (var level = _levels; level > leafLevel; level--)
         {
             var index = Pte.Index(gva, level);
             var entry = ReadGuestEntry(table, index);
@@ -86,6 +100,7 @@ public sealed partial class Machine
                 table = entry & Pte.AddressMask;
             }
         }
+        cursor = new LeafCursor { Known = true, Region = region, Table = table };
         var leafIndex = Pte.Index(gva, leafLevel);
         if ((ReadGuestEntry(table, leafIndex) & Pte.Present) != 0)
             throw EngineException.MappingConflict($"{Hex.Format(gva)} is already mapped in process '{process.Name}'; unmap it first");
@@ -217,9 +232,10 @@ public sealed partial class Machine
         var process = RequireUnmapped("map", gva, size);
         CheckMappingFits(size, page);
         long pages = 0;
+        var cursor = default(LeafCursor);
         for (var offset = 0UL; offset < size; offset += page.Bytes())
         {
-            WriteMapping(process, gva + offset, gpa + offset, page, perms);
+            WriteMapping(process, gva + offset, gpa + offset, page, perms, ref cursor);
             pages++;
         }
         process.Vmas.Add(new Vma(gva, gva + size, page, perms, VmaKind.Mapped));

@@ -110,8 +110,9 @@ public sealed partial class Machine
             {
                 case MappingKind.Map:
                     CheckMappingFits(m.Size, m.Page);
+                    var cursor = default(LeafCursor);
                     for (var offset = 0UL; offset < m.Size; offset += m.Page.Bytes())
-                        WriteMapping(process, m.Gva + offset, m.Gpa + offset, m.Page, m.Perms);
+                        WriteMapping(process, m.Gva + offset, m.Gpa + offset, m.Page, m.Perms, ref cursor);
                     process.Vmas.Add(new Vma(m.Gva, m.Gva + m.Size, m.Page, m.Perms, VmaKind.Mapped));
                     break;
                 case MappingKind.Demand:
