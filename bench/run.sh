@@ -24,8 +24,11 @@ fi
 # spend its first tens of milliseconds compiling the engine (the hot loops are compiled optimised
 # on first use either way).
 echo "bench: publishing (Release, ReadyToRun)" >&2
-dotnet publish src/Cli -c Release --use-current-runtime --self-contained false -o "$work/cli" -v q -nologo >/dev/null
-dotnet build bench/MemScript.Benchmarks -c Release -v q -nologo >/dev/null
+built() { # command... : runs a build quietly, and shows its output when it fails
+  "$@" >"$work/build.log" 2>&1 || { cat "$work/build.log" >&2; echo "bench: failed: $*" >&2; exit 1; }
+}
+built dotnet publish src/Cli -c Release --use-current-runtime --self-contained false -o "$work/cli" -v q -nologo
+built dotnet build bench/MemScript.Benchmarks -c Release -v q -nologo
 cli="dotnet $work/cli/memscript.dll"
 cc -O2 -o "$work/baseline" bench/baseline.c
 

@@ -83,11 +83,17 @@ public class EngineBenchmarks
     [Benchmark(OperationsPerInvoke = Loop, Description = "interpreter loop iteration")]
     public RunResult InterpreterLoop() => ScriptInterpreter.Run(_loopScript, new RunOptions { Mode = Mode });
 
+    private readonly ulong[] _addresses = new ulong[4096];
+    private readonly AccessKind[] _kinds = new AccessKind[4096];
+
     [Benchmark(OperationsPerInvoke = 36872, Description = "lackey line read")]
     public long LackeyRead()
     {
         long sum = 0;
-        LackeyReader.Read(_trace, "sum.lackey", (address, _) => sum += (long)address);
+        using var reader = LackeyReader.Open(_trace, "sum.lackey");
+        int count;
+        while ((count = reader.Read(_addresses, _kinds)) > 0)
+            for (var i = 0; i < count; i++) sum += (long)_addresses[i];
         return sum;
     }
 }
