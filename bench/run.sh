@@ -171,7 +171,7 @@ Workloads:
   them the first touch of their page, which faults it in on the host (EPT violations, shadow fills).
 - **demand**: first touch of $(( demand_size >> 20 )) MiB of demand-paged memory, one write per 4 KiB page: a guest page fault each.
 - **loop**: \`repeat $loop_count as i { read base + (i * 64) % size }\`: the interpreter's own overhead.
-- **replay**: $replay_lines lackey lines (\`examples/traces/sum.lackey\` repeated), streamed from disk; the hardware side
+- **replay**: $replay_lines lackey lines (\`examples/traces/sum.lackey\` repeated), streamed from disk (no modify lines, so a line is one access); the hardware side
   reads and parses the same file.
 
 The BenchmarkDotNet suite in \`bench/MemScript.Benchmarks\` measures the engine's pieces in isolation
