@@ -100,7 +100,7 @@ simulate() {
   for _ in $(seq "$runs"); do
     line=$($cli run "$work/$1.memscript" --mode "$2" --format csv --stats 2>&1 >/dev/null | grep '^stats')
     rates+="$(echo "$line" | sed -E 's/.*= ([0-9]+) accesses\/s.*/\1/')"$'\n'
-    p=$(echo "$line" | sed -E 's/.*, ([0-9.]+) MiB peak/\1/')
+    p=$(echo "$line" | sed -E 's/.*, ([0-9.]+) MiB peak.*/\1/')
     peak=$(awk -v a="$peak" -v b="$p" 'BEGIN {print (b > a ? b : a)}')
   done
   echo "$(printf '%s' "$rates" | median) $peak"

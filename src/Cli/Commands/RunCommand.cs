@@ -29,7 +29,7 @@ public static class RunCommand
         format.AcceptOnlyFromAmong("text", "json", "csv");
         var maxAccesses = new Option<long>("--max-accesses") { Description = "stop with an error after this many accesses per mode (0: no limit)" };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "log what the engine does to stderr" };
-        var stats = new Option<bool>("--stats") { Description = "print each run's simulation speed and the peak memory to stderr (for benchmarks)" };
+        var stats = new Option<bool>("--stats") { Description = "print each run's simulation speed, the peak memory and the garbage collections to stderr (for benchmarks)" };
         var command = new Command("run", "Run a scenario's timeline and report cycles, TLB behaviour, walks, exits and faults.")
         {
             file, mode, trace, format, maxAccesses, verbose, stats,
@@ -76,6 +76,7 @@ public static class RunCommand
                     BaseDirectory = loaded.BaseDirectory,
                     Cancel = cancel.Token,
                 };
+                var gcBefore = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration());
                 var clock = Stopwatch.StartNew();
                 runs.Add(interactive ? WithProgress(loaded.Script, options, mode, logger) : ScriptInterpreter.Run(loaded.Script, options, logger));
                 var seconds = clock.Elapsed.TotalSeconds;
@@ -83,7 +84,8 @@ public static class RunCommand
                 {
                     var accesses = runs[^1].Counters.Accesses;
                     error.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
-                        $"stats {Vocabulary.ModeName(mode)}: {accesses} accesses in {seconds:F6} s = {accesses / Math.Max(seconds, 1e-9):F0} accesses/s; peak memory {Environment.WorkingSet / 1048576.0:F1} MiB now, {System.Diagnostics.Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0:F1} MiB peak"));
+                        $"stats {Vocabulary.ModeName(mode)}: {accesses} accesses in {seconds:F6} s = {accesses / Math.Max(seconds, 1e-9):F0} accesses/s; peak memory {Environment.WorkingSet / 1048576.0:F1} MiB now, {System.Diagnostics.Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0:F1} MiB peak; " +
+                        $"garbage collections {GC.CollectionCount(0) - gcBefore.Item1}/{GC.CollectionCount(1) - gcBefore.Item2}/{GC.CollectionCount(2) - gcBefore.Item3} (gen 0/1/2), {(GC.GetTotalPauseDuration() - gcBefore.Item4).TotalMilliseconds:F0} ms paused"));
                 }
                 if (runs[^1].Interrupted) break;
             }
