@@ -270,7 +270,11 @@ public sealed partial class Machine
             gpa = Pte.LeafAddress(_guestHalf.Leaf, level, gva);
             return FinishEpt(gva, kind, kernel, refs, level, perms, gpa);
         }
-        (var table, level) = WalkStart(_current!.Root, gva);
+        var process = _current!;
+        (var table, level) = WalkStart(process.Root, gva);
+        var upper = _upperPaths is not null && WalkMemo.Covers(process.Index) ? _upperPaths : null;
+        if (upper is not null && upper.TryGet(gva, process.Index, _memo!.Generation, out var known, out var knownRefs, out var knownPerms))
+            (table, level, refs, perms) = (known, 2, knownRefs, knownPerms);
         for (; ; level--)
         {
             // The table's guest-physical address goes through EPT before the entry can be read.
@@ -290,6 +294,7 @@ public sealed partial class Machine
             if (Pte.IsLeaf(entry, level)) break;
             table = entry & Pte.AddressMask;
             _pwc?.Fill(gva, _currentTag, level, table);
+            if (level == 3) upper?.Set(gva, process.Index, _memo!.Generation, table, refs, perms);
         }
         if (!Allows(perms.Writable, perms.User, perms.Executable, kind, kernel))
         {

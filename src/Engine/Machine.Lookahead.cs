@@ -90,7 +90,9 @@ public sealed partial class Machine
         if (_current is not { } process || _mode == MmuMode.Software || !IsCanonical(gva)) return;
         if (_memo is not null && WalkMemo.Covers(process.Index)) _memo.Prefetch(gva, process.Index);
         var table = process.Root;
-        for (var level = _levels; level > 2; level--)
+        if (_upperPaths is not null && WalkMemo.Covers(process.Index) && _upperPaths.TryGet(gva, process.Index, _memo!.Generation, out var known, out _, out _))
+            table = known;
+        else for (var level = _levels; level > 2; level--)
         {
             var entry = ReadGuestEntry(table, Pte.Index(gva, level));
             if ((entry & Pte.Present) == 0) return;

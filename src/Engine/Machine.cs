@@ -35,6 +35,7 @@ public sealed partial class Machine
     private readonly EptTables? _ept;
     private readonly ShadowTables? _shadow;
     private readonly WalkMemo? _memo;
+    private readonly UpperPathCache? _upperPaths;
     // EPT walks of guest page-table pages that succeeded, by page (see TranslateTable); none with
     // paging-structure caches, whose contents decide how many references a walk makes.
     private readonly ulong[]? _tableTranslations;
@@ -78,6 +79,7 @@ public sealed partial class Machine
         if (_mode == MmuMode.Shadow) _shadow = new ShadowTables(ShadowLimit(options, _slots));
         // With paging-structure caches a walk's references depend on their contents, which the memo does not keep.
         if (options.WalkMemo && !options.Pwc && _mode != MmuMode.Software) _memo = new WalkMemo();
+        if (_memo is not null && _mode == MmuMode.Ept) _upperPaths = new UpperPathCache();
     }
 
     public MmuMode Mode => _mode;

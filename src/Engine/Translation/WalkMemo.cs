@@ -39,6 +39,9 @@ internal sealed class WalkMemo
 
     public WalkMemo() => Allocate(InitialBits);
 
+    /// <summary>How many times the memo was invalidated: never wraps, so other remembered walks can be stamped with it.</summary>
+    public ulong Generation { get; private set; }
+
     private unsafe void Allocate(int bits)
     {
         _bits = bits;
@@ -107,6 +110,7 @@ internal sealed class WalkMemo
     /// <summary>Forgets every remembered walk: a present entry that a walk may have read has changed.</summary>
     public void Invalidate()
     {
+        Generation++;
         _insertsThisEpoch = 0;
         _epoch = (_epoch + 1) & ((1UL << EpochBits) - 1);
         // After the epoch wraps around, entries from the epoch of the same number would match again.
