@@ -28,7 +28,7 @@ public sealed partial class Machine
     private readonly SlotInfo[] _slots;
     private readonly TableStore _guestTables = new();
     private readonly FrameAllocator _frames;
-    private readonly HostMemory _host = new();
+    private readonly HostMemory _host;
     private readonly Tlb _tlb;
     private readonly PagingStructureCache? _pwc;
     private readonly PagingStructureCache? _eptPwc;
@@ -59,6 +59,7 @@ public sealed partial class Machine
         Counters.AccessPrice = _prices[(int)CostKind.Access];
         _accessLimit = options.MaxAccesses > 0 ? options.MaxAccesses : long.MaxValue;
         _slots = script.Slots.OrderBy(s => s.Gpa).ToArray();
+        _host = new HostMemory(_slots.Select(s => (s.Hva, s.Size, s.Backing)));
         _frames = new FrameAllocator(_slots, script.MapTargets);
         _tlb = new Tlb(options.TlbEntries, options.TlbWays);
         _trace = trace;

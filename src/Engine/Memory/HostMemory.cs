@@ -11,14 +11,26 @@ namespace MemScript.Engine.Memory;
 /// <remarks>
 /// Pages are found by host-virtual address in chunks of 512 consecutive pages of one size, like a page
 /// table's last level: a touched page costs 8 bytes when its neighbours are touched too, and a lookup is
-/// one read in a chunk (the last chunk used is kept, and chunks are few enough for their table to stay
-/// in cache). A general dictionary of pages cost a cache miss per probe and 30 bytes per page; the
-/// chunks are found by open addressing, which needs no division and one array read per probe.
+/// one read in a chunk. The chunks of the slots' own address ranges, known up front, sit in one flat
+/// directory per range (a read at a computed index); anything else is found by open addressing. A
+/// general dictionary of pages cost a cache miss per probe and 30 bytes per page.
 /// </remarks>
 public sealed class HostMemory
 {
     public const ulong FirstFrame = 0x1_0000_0000;
     private const int ChunkBits = 9;
+    // A directory costs 8 bytes per 512 pages of its range; larger ranges use the table alone.
+    private const int MaxDirectory = 1 << 20;
+
+    /// <summary>The chunks of one range of chunk numbers of one page size.</summary>
+    private sealed class Directory(PageSize backing, ulong first, int length)
+    {
+        public readonly PageSize Backing = backing;
+        public readonly ulong First = first;
+        public readonly ulong[]?[] Chunks = new ulong[length][];
+    }
+
+    private readonly Directory[] _directories;
 
     // Open addressing over chunk keys stored plus one (0 marks a free place), with linear probing.
     private ulong[] _keys = new ulong[64];
@@ -27,6 +39,32 @@ public sealed class HostMemory
     private ulong _lastKey = ulong.MaxValue;
     private ulong[]? _lastChunk;
     private ulong _next = FirstFrame;
+
+    public HostMemory() : this([]) { }
+
+    /// <summary>Host memory whose chunks in the given address ranges (the slots') are found by index.</summary>
+    public HostMemory(IEnumerable<(ulong Hva, ulong Size, PageSize Backing)> ranges)
+    {
+        var directories = new List<Directory>();
+        // Overlapping ranges of one page size (aliased slots) share a directory.
+        foreach (var group in ranges.Where(r => r.Size > 0).GroupBy(r => r.Backing).OrderBy(g => g.Key))
+        {
+            var spans = group.Select(r => (First: ChunkOf(r.Hva, r.Backing), Last: ChunkOf(r.Hva + (r.Size - 1), r.Backing)))
+                .OrderBy(r => r.First).ToList();
+            var (first, last) = spans[0];
+            foreach (var (f, l) in spans.Skip(1).Append((ulong.MaxValue, ulong.MaxValue)))
+            {
+                if (f != ulong.MaxValue && f <= last + 1)
+                {
+                    last = Math.Max(last, l);
+                    continue;
+                }
+                if (last - first < MaxDirectory) directories.Add(new Directory(group.Key, first, (int)(last - first + 1)));
+                (first, last) = (f, l);
+            }
+        }
+        _directories = [.. directories];
+    }
 
     public int PageCount { get; private set; }
 
@@ -37,20 +75,37 @@ public sealed class HostMemory
         return at;
     }
 
-    // A chunk is named by its first page's number and the page size, which fits in the low bits:
-    // page numbers of 4 KiB pages have at most 52 bits, so shifting by the chunk size leaves room.
+    private static ulong ChunkOf(ulong hva, PageSize size) => hva >> Shift(size) >> ChunkBits;
+
+    // A chunk is named by its number and the page size, which fits in the low bits: chunk numbers of
+    // 4 KiB pages have at most 43 bits, so shifting by two leaves room.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ulong ChunkKey(ulong pageNumber, PageSize size) => ((pageNumber >> ChunkBits) << 2) | (ulong)size;
+    private static ulong ChunkKey(ulong chunk, PageSize size) => (chunk << 2) | (ulong)size;
+
+    /// <summary>The directory place of a chunk, or a null reference when no directory covers it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ref ulong[]? Listed(ulong chunk, PageSize backing)
+    {
+        foreach (var directory in _directories)
+        {
+            var at = chunk - directory.First;
+            if (directory.Backing == backing && at < (ulong)directory.Chunks.Length) return ref directory.Chunks[at];
+        }
+        return ref Unsafe.NullRef<ulong[]?>();
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private ulong[]? Chunk(ulong key)
+    private ulong[]? Chunk(ulong chunk, PageSize backing)
     {
+        ref var listed = ref Listed(chunk, backing);
+        if (!Unsafe.IsNullRef(ref listed)) return listed;
+        var key = ChunkKey(chunk, backing);
         if (key == _lastKey) return _lastChunk;
-        var chunk = Find(key);
-        if (chunk is null) return null;
+        var found = Find(key);
+        if (found is null) return null;
         _lastKey = key;
-        _lastChunk = chunk;
-        return chunk;
+        _lastChunk = found;
+        return found;
     }
 
     private int Place(ulong key) => (int)((key * 0x9E3779B97F4A7C15UL) >> 40) & (_keys.Length - 1);
@@ -94,7 +149,7 @@ public sealed class HostMemory
     public bool TryGet(ulong hva, PageSize backing, out ulong hostPage)
     {
         var page = hva >> Shift(backing);
-        hostPage = Chunk(ChunkKey(page, backing)) is { } chunk ? Translation.Pte.At(chunk, (int)(page & ((1 << ChunkBits) - 1))) : 0;
+        hostPage = Chunk(page >> ChunkBits, backing) is { } chunk ? Translation.Pte.At(chunk, (int)(page & ((1 << ChunkBits) - 1))) : 0;
         return hostPage != 0;
     }
 
@@ -102,20 +157,29 @@ public sealed class HostMemory
     public void Prefetch(ulong hva, PageSize backing)
     {
         var page = hva >> Shift(backing);
-        if (Find(ChunkKey(page, backing)) is { } chunk) HostCache.Prefetch(ref Translation.Pte.At(chunk, (int)(page & ((1 << ChunkBits) - 1))));
+        if (Chunk(page >> ChunkBits, backing) is { } chunk) HostCache.Prefetch(ref Translation.Pte.At(chunk, (int)(page & ((1 << ChunkBits) - 1))));
     }
 
     /// <summary>Faults in the host page behind <paramref name="hva"/>; returns its host-physical base.</summary>
     public ulong FaultIn(ulong hva, PageSize backing)
     {
         var page = hva >> Shift(backing);
-        var key = ChunkKey(page, backing);
-        var chunk = Chunk(key);
+        var number = page >> ChunkBits;
+        var chunk = Chunk(number, backing);
         if (chunk is null)
         {
             chunk = new ulong[1 << ChunkBits];
-            Insert(key, chunk);
-            (_lastKey, _lastChunk) = (key, chunk);
+            ref var listed = ref Listed(number, backing);
+            if (!Unsafe.IsNullRef(ref listed))
+            {
+                listed = chunk;
+            }
+            else
+            {
+                var key = ChunkKey(number, backing);
+                Insert(key, chunk);
+                (_lastKey, _lastChunk) = (key, chunk);
+            }
         }
         ref var slot = ref Translation.Pte.At(chunk, (int)(page & ((1 << ChunkBits) - 1)));
         if (slot != 0) throw new InvalidOperationException($"host page {hva:x} faulted in twice");
