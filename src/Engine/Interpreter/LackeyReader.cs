@@ -115,8 +115,11 @@ public sealed class LackeyReader : IDisposable
     private static int Line(ReadOnlySpan<byte> line, Span<ulong> addresses, Span<AccessKind> kinds)
     {
         if (line.Length > 0 && line[^1] == (byte)'\r') line = line[..^1];
-        if (line.Length == 0 || line.StartsWith("=="u8) || line.IndexOfAnyExcept((byte)' ', (byte)'\t') < 0) return 0;
-        if (!TryParse(line, out var kind, out var address)) return -1;
+        if (!TryParse(line, out var kind, out var address))
+        {
+            // Only a line that is not an access pays for the tests of the lines that carry none.
+            return line.Length == 0 || line.StartsWith("=="u8) || line.IndexOfAnyExcept((byte)' ', (byte)'\t') < 0 ? 0 : -1;
+        }
         addresses[0] = address;
         if (kind == 'M')
         {
