@@ -5,9 +5,9 @@ using MemScript.Language.Syntax;
 
 namespace MemScript.Engine;
 
-// The access generators of the language (sweep, random) as engine loops: each access is exactly
-// Access(), but the loop keeps the machine's fixed state in registers instead of reloading it
-// through the interpreter's closures on every access.
+// The access generators of the language (sweep, random, replay, and a repeat of one access) as
+// engine loops: each access is exactly Access(), but the loop keeps the machine's fixed state in
+// registers instead of reloading it through the interpreter's closures on every access.
 public sealed partial class Machine
 {
     /// <summary>How often the generators call their poll: after every access whose number is a multiple of this.</summary>
