@@ -216,7 +216,7 @@ $diag
   timed runs, one pass and two, and is the noisiest here).
 - **Cache misses of the simulator.** The state for 16 GiB (guest tables, EPT tables, the memo,
   the host pages) is a few hundred MiB, so a random access misses the host's caches several times.
-  The random generator hands its addresses to the engine 64 accesses ahead, and a four-stage
+  The random generator hands its addresses to the engine 16 accesses ahead, and a four-stage
   prefetch brings in what each walk will read (memo, guest entries, EPT entries, host page), so
   that the misses overlap as the hardware's do; a profile still puts a large share of the time in
   those stages. The reads over 64 MiB show what remains when every table is in cache.
