@@ -59,7 +59,6 @@ public sealed partial class Machine
             throw EngineException.PageLimit("page-table pages", _options.MaxTablePages);
     }
 
-    /// <summary>Writes the entries mapping one page, creating the tables it needs (each zeroed).</summary>
     /// <summary>
     /// The leaf table the previous page of a run of mappings went into. The pages of one table then
     /// skip the walk from the root, which would only read the same present entries again: a mapping
@@ -72,6 +71,25 @@ public sealed partial class Machine
         public ulong Table;
     }
 
+    /// <summary>
+    /// Maps [<paramref name="gva"/>, +<paramref name="size"/>) to guest-physical memory from
+    /// <paramref name="gpa"/> with present entries, and records the region; returns the pages mapped.
+    /// </summary>
+    private long MapRange(GuestProcess process, ulong gva, ulong size, PageSize page, ulong gpa, Perms perms)
+    {
+        CheckMappingFits(size, page);
+        long pages = 0;
+        var cursor = default(LeafCursor);
+        for (var offset = 0UL; offset < size; offset += page.Bytes())
+        {
+            WriteMapping(process, gva + offset, gpa + offset, page, perms, ref cursor);
+            pages++;
+        }
+        process.Vmas.Add(new Vma(gva, gva + size, page, perms, VmaKind.Mapped));
+        return pages;
+    }
+
+    /// <summary>Writes the entries mapping one page, creating the tables it needs (each zeroed).</summary>
     private long WriteMapping(GuestProcess process, ulong gva, ulong gpa, PageSize page, Perms perms, ref LeafCursor cursor)
     {
         var leafLevel = LevelOf(page);
@@ -230,15 +248,7 @@ public sealed partial class Machine
     public void Map(ulong gva, ulong size, PageSize page, ulong gpa, Perms perms)
     {
         var process = RequireUnmapped("map", gva, size);
-        CheckMappingFits(size, page);
-        long pages = 0;
-        var cursor = default(LeafCursor);
-        for (var offset = 0UL; offset < size; offset += page.Bytes())
-        {
-            WriteMapping(process, gva + offset, gpa + offset, page, perms, ref cursor);
-            pages++;
-        }
-        process.Vmas.Add(new Vma(gva, gva + size, page, perms, VmaKind.Mapped));
+        var pages = MapRange(process, gva, size, page, gpa, perms);
         if (Tracing) _trace!.Emit(new PageTableEditEvent(Cycle, AccessNumber, "map", new Gva(gva), size, pages));
     }
 

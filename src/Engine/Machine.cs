@@ -112,11 +112,7 @@ public sealed partial class Machine
             switch (m.Kind)
             {
                 case MappingKind.Map:
-                    CheckMappingFits(m.Size, m.Page);
-                    var cursor = default(LeafCursor);
-                    for (var offset = 0UL; offset < m.Size; offset += m.Page.Bytes())
-                        WriteMapping(process, m.Gva + offset, m.Gpa + offset, m.Page, m.Perms, ref cursor);
-                    process.Vmas.Add(new Vma(m.Gva, m.Gva + m.Size, m.Page, m.Perms, VmaKind.Mapped));
+                    MapRange(process, m.Gva, m.Size, m.Page, m.Gpa, m.Perms);
                     break;
                 case MappingKind.Demand:
                     process.Vmas.Add(new Vma(m.Gva, m.Gva + m.Size, m.Page, m.Perms, VmaKind.Demand));
