@@ -261,9 +261,7 @@ public sealed partial class Machine
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool Allows(TlbPerms perms, AccessKind kind, bool kernel) =>
-        (kind != AccessKind.Write || (perms & TlbPerms.Write) != 0)
-        && (kind != AccessKind.Exec || (perms & TlbPerms.Exec) != 0)
-        && (kernel || (perms & TlbPerms.User) != 0);
+        (perms & Required(kind, kernel)) == Required(kind, kernel);
 
     private static TlbPerms ToTlbPerms(bool writable, bool user, bool executable) =>
         (writable ? TlbPerms.Write : 0) | (user ? TlbPerms.User : 0) | (executable ? TlbPerms.Exec : 0);
