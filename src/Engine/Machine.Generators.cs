@@ -11,12 +11,19 @@ namespace MemScript.Engine;
 public sealed partial class Machine
 {
     /// <summary>How often the generators call their poll: after every access whose number is a multiple of this.</summary>
-    public const long PollInterval = 1 << 16;
+    private const long PollInterval = 1 << 16;
+
+    /// <summary>Whether the access just made is one after which a run polls for Ctrl-C and progress.</summary>
+    public bool PollDue
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => (Counters.Accesses & (PollInterval - 1)) == 0;
+    }
 
     /// <summary>
     /// Accesses <paramref name="from"/> + k * <paramref name="stride"/> for every offset below
     /// <paramref name="size"/>, <paramref name="times"/> times over, stopping early if an offset
-    /// wraps. Calls <paramref name="poll"/> after every <see cref="PollInterval"/>th access.
+    /// wraps. Calls <paramref name="poll"/> whenever <see cref="PollDue"/>.
     /// </summary>
     /// <remarks>
     /// Optimised when first compiled: the loop runs once per statement, so the runtime's tiering
@@ -33,7 +40,7 @@ public sealed partial class Machine
             {
                 var gva = from + offset;
                 if (!CountHit(gva, tag, required)) AccessSlow(gva, kind, kernel);
-                if ((Counters.Accesses & (PollInterval - 1)) == 0) poll();
+                if (PollDue) poll();
                 if (offset + stride < offset) break;
             }
         }
@@ -62,12 +69,12 @@ public sealed partial class Machine
             var next = from + (mask != 0 || slots == 1 ? rng.Next() & mask : rng.Next() % slots) * align;
             if (!window.Push(next, out address)) continue;
             Access(address, kind, kernel);
-            if ((Counters.Accesses & (PollInterval - 1)) == 0) poll();
+            if (PollDue) poll();
         }
         while (window.Drain(out address))
         {
             Access(address, kind, kernel);
-            if ((Counters.Accesses & (PollInterval - 1)) == 0) poll();
+            if (PollDue) poll();
         }
     }
 
@@ -84,7 +91,7 @@ public sealed partial class Machine
         {
             var gva = address(i);
             if (!CountHit(gva, tag, required)) AccessSlow(gva, kind, kernel);
-            if ((Counters.Accesses & (PollInterval - 1)) == 0) poll();
+            if (PollDue) poll();
         }
     }
 
@@ -100,7 +107,7 @@ public sealed partial class Machine
             for (var i = 0; i < count; i++)
             {
                 Access(addresses[i], kinds[i]);
-                if ((Counters.Accesses & (PollInterval - 1)) == 0) poll();
+                if (PollDue) poll();
             }
         }
     }

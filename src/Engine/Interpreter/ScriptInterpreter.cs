@@ -119,7 +119,7 @@ public sealed class ScriptInterpreter
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private void AfterAccess()
     {
-        if ((_machine.Counters.Accesses & (Machine.PollInterval - 1)) == 0) Tick();
+        if (_machine.PollDue) Tick();
     }
 
     private void Tick()
