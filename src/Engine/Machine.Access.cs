@@ -272,7 +272,7 @@ public sealed partial class Machine
         }
         var process = _current!;
         (var table, level) = WalkStart(process.Root, gva);
-        var upper = _upperPaths is not null && WalkMemo.Covers(process.Index) ? _upperPaths : null;
+        var upper = _upperPaths;
         if (upper is not null && upper.TryGet(gva, process.Index, _memo!.Generation, out var known, out var knownRefs, out var knownPerms))
             (table, level, refs, perms) = (known, 2, knownRefs, knownPerms);
         for (; ; level--)

@@ -93,7 +93,7 @@ public sealed partial class Machine
         if (_current is not { } process || _mode == MmuMode.Software || !IsCanonical(gva)) return;
         if (_memo is not null && WalkMemo.Covers(process.Index)) _memo.Prefetch(gva, process.Index);
         var table = process.Root;
-        if (_upperPaths is not null && WalkMemo.Covers(process.Index) && _upperPaths.TryGet(gva, process.Index, _memo!.Generation, out var known, out _, out _))
+        if (_upperPaths is not null && _upperPaths.TryGet(gva, process.Index, _memo!.Generation, out var known, out _, out _))
             table = known;
         else for (var level = _levels; level > 2; level--)
         {

@@ -24,7 +24,7 @@ internal sealed class UpperPathCache
 
     private readonly Entry[] _entries = new Entry[1 << Bits];
 
-    // Regions of 57-bit addresses need 27 bits; WalkMemo.Covers keeps process numbers within 19.
+    // Regions of 57-bit addresses need 27 bits; process numbers WalkMemo.Covers fit in 19.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong Key(ulong gva, int process) => ((gva & ((1UL << 57) - 1)) >> 30 << 20) | (uint)(process + 1);
 
@@ -37,7 +37,7 @@ internal sealed class UpperPathCache
     {
         var key = Key(gva, process);
         ref var entry = ref Place(key);
-        if (entry.Key == key && entry.Generation == generation)
+        if (WalkMemo.Covers(process) && entry.Key == key && entry.Generation == generation)
         {
             (table, refs, perms) = (entry.Table, entry.Refs, entry.Perms);
             return true;
@@ -49,6 +49,8 @@ internal sealed class UpperPathCache
     /// <summary>Remembers the path a walk took to the level-2 table of <paramref name="gva"/>'s region.</summary>
     public void Set(ulong gva, int process, ulong generation, ulong table, int refs, PathPermissions perms)
     {
+        // The key has room for the processes the walk memo covers; others are not remembered.
+        if (!WalkMemo.Covers(process)) return;
         var key = Key(gva, process);
         Place(key) = new Entry { Key = key, Generation = generation, Table = table, Refs = refs, Perms = perms };
     }
