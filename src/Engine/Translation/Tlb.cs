@@ -1,3 +1,7 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
 namespace MemScript.Engine.Translation;
 
 /// <summary>TLB permission bits as cached with an entry.</summary>
@@ -19,8 +23,10 @@ public sealed class Tlb
     private readonly int _sets;
     private readonly int _ways;
     private readonly bool _pow2;
+    // Valid entries carry ValidBit in their key (no key has bit 63: the page number ends at bit 62), so a
+    // lookup is one comparison per way, four ways at a time.
     private readonly ulong[] _keys;
-    private readonly bool[] _valid;
+    private const ulong ValidBit = 1UL << 63;
     // The frame, with the permissions in bits 0-2 and the guest page's size code in bits 3-4 (frames are page aligned).
     private readonly ulong[] _payload;
     // The recency list of each set, by entry index: the neighbours of each entry, and each set's ends.
@@ -43,7 +49,6 @@ public sealed class Tlb
         _sets = entries / ways;
         _pow2 = (_sets & (_sets - 1)) == 0;
         _keys = new ulong[entries];
-        _valid = new bool[entries];
         _payload = new ulong[entries];
         _newer = new int[entries];
         _older = new int[entries];
@@ -87,7 +92,7 @@ public sealed class Tlb
     /// <summary>Invalidates an entry and makes it the oldest of its set, behind the valid ones.</summary>
     private void Drop(int entry)
     {
-        _valid[entry] = false;
+        _keys[entry] = 0;
         var set = entry / _ways;
         if (_oldest[set] == entry) return;
         Unlink(set, entry);
@@ -123,11 +128,24 @@ public sealed class Tlb
     }
 
     /// <summary>The valid entry of a set holding a key, or -1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private int Find(int start, ulong key)
     {
-        var keys = _keys;
-        for (var i = start; i < start + _ways; i++)
-            if (keys[i] == key && _valid[i]) return i;
+        var wanted = key | ValidBit;
+        // One bounds check for the whole set; keys are unique within a set, so the first match is the one.
+        ref var first = ref _keys.AsSpan(start, _ways)[0];
+        var i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var target = Vector256.Create(wanted);
+            for (; i + 4 <= _ways; i += 4)
+            {
+                var match = Vector256.Equals(Vector256.LoadUnsafe(ref first, (nuint)i), target).ExtractMostSignificantBits();
+                if (match != 0) return start + i + BitOperations.TrailingZeroCount(match);
+            }
+        }
+        for (; i < _ways; i++)
+            if (Unsafe.Add(ref first, i) == wanted) return start + i;
         return -1;
     }
 
@@ -167,8 +185,7 @@ public sealed class Tlb
         // The way already holding the key, else the least recently used (an invalid one if any).
         var victim = Find(set * _ways, key);
         if (victim < 0) victim = _oldest[set];
-        _keys[victim] = key;
-        _valid[victim] = true;
+        _keys[victim] = key | ValidBit;
         _payload[victim] = (frame & ~0xfffUL) | (uint)perms | (uint)Math.Max(sizeCode, guestSizeCode) << 3;
         Touch(set, victim);
         _sizes |= 1 << sizeCode;
@@ -182,8 +199,8 @@ public sealed class Tlb
         for (var i = 0; i < _keys.Length; i++)
         {
             var key = _keys[i];
-            if (!_valid[i] || (int)((key >> 2) & 0xffff) != tag) continue;
-            var entryVa = (key >> 18) << Shift((int)(key & 3));
+            if ((key & ValidBit) == 0 || (int)((key >> 2) & 0xffff) != tag) continue;
+            var entryVa = ((key & ~ValidBit) >> 18) << Shift((int)(key & 3));
             if (((entryVa ^ va) >> Shift((int)(_payload[i] >> 3) & 3)) == 0) Drop(i);
         }
     }
@@ -192,7 +209,7 @@ public sealed class Tlb
     {
         _last = -1;
         _sizes = 0;
-        Array.Clear(_valid);
+        Array.Clear(_keys);
         for (var set = 0; set < _sets; set++) ResetOrder(set);
     }
 
@@ -201,7 +218,7 @@ public sealed class Tlb
     {
         _last = -1;
         for (var i = 0; i < _keys.Length; i++)
-            if (_valid[i] && (int)((_keys[i] >> 2) & 0xffff) == tag) Drop(i);
+            if ((_keys[i] & ValidBit) != 0 && (int)((_keys[i] >> 2) & 0xffff) == tag) Drop(i);
     }
 
     /// <summary>Drops every entry of one tag that overlaps [start, end) of virtual addresses.</summary>
@@ -213,9 +230,9 @@ public sealed class Tlb
         for (var i = 0; i < _keys.Length; i++)
         {
             var key = _keys[i];
-            if (!_valid[i] || (int)((key >> 2) & 0xffff) != tag) continue;
+            if ((key & ValidBit) == 0 || (int)((key >> 2) & 0xffff) != tag) continue;
             var shift = Shift((int)(key & 3));
-            var pageStart = (key >> 18) << shift;
+            var pageStart = ((key & ~ValidBit) >> 18) << shift;
             var pageEnd = pageStart + (1UL << shift);
             if (pageStart < end && start < pageEnd) Drop(i);
         }

@@ -74,7 +74,7 @@ public class TlbTests
     [FsCheck.NUnit.Property(MaxTest = 3000, Arbitrary = [typeof(Operations)], QuietOnSuccess = true, Replay = "20261124,3")]
     public bool Lookups_match_the_reference_LRU_model(Operation[] operations)
     {
-        foreach (var (entries, ways) in new[] { (8, 2), (8, 8), (12, 4), (6, 3) })
+        foreach (var (entries, ways) in new[] { (8, 2), (8, 8), (12, 4), (6, 3), (10, 5), (24, 12) })
         {
             var tlb = new Tlb(entries, ways);
             var reference = new ReferenceTlb(entries, ways);
