@@ -140,6 +140,26 @@ public sealed partial class Machine
         return true;
     }
 
+    /// <summary>
+    /// A TLB miss whose remembered walk the lookahead window found while the access waited, in the memo
+    /// generation still current: exactly what <see cref="AccessSlow"/> does when its first probe of the
+    /// memo finds the walk, without probing again. False, having changed nothing, when the walk's
+    /// permissions refuse the access (the full walk then finds the fault). The window never finds a
+    /// walk for a non-canonical address.
+    /// </summary>
+    private bool ReplayKnown(ulong gva, AccessKind kind, bool kernel, WalkOutcome walk)
+    {
+        if (!Allows(walk.Perms, kind, kernel)) return false;
+        FirstAccess ??= gva;
+        _guestHalf.Known = false;
+        Resume();
+        Counters.TlbMisses++;
+        CountWalk(gva, kind, walk.Refs);
+        _tlb.Fill(gva, _currentTag, walk.SizeCode, walk.Perms, walk.Frame, walk.GuestSizeCode);
+        Resume();
+        return true;
+    }
+
     /// <summary>The result of a guest walk done in software by KVM or the software MMU.</summary>
     private struct GuestWalk
     {

@@ -67,8 +67,9 @@ public sealed partial class Machine
         for (var i = 0UL; i < count; i++)
         {
             var next = from + (mask != 0 || slots == 1 ? rng.Next() & mask : rng.Next() % slots) * align;
-            if (!window.Push(next, out address)) continue;
-            Access(address, kind, kernel);
+            if (!window.Push(next, out address, out var known)) continue;
+            if (!CountHit(address, _currentTag, Required(kind, kernel)) && (known == 0 || !ReplayKnown(address, kind, kernel, new WalkOutcome(known))))
+                AccessSlow(address, kind, kernel);
             if (PollDue) poll();
         }
         while (window.Drain(out address))

@@ -39,16 +39,25 @@ public sealed partial class Machine
         private readonly int[] _guestIndex = new int[Depth];
         private readonly ulong[] _gpa = new ulong[Depth];
         private readonly EptTables.Table?[] _eptTable = new EptTables.Table?[Depth];
+        // The remembered walk the first stage found, and the memo generation it was found in.
+        private readonly ulong[] _known = new ulong[Depth];
+        private readonly ulong[] _knownGeneration = new ulong[Depth];
         private int _head;
         private int _count;
 
         internal Lookahead(Machine machine) => _machine = machine;
 
-        /// <summary>Adds the address to be accessed after those already waiting; returns the address to access now, once <see cref="Depth"/> are waiting.</summary>
-        public bool Push(ulong gva, out ulong due)
+        /// <summary>
+        /// Adds the address to be accessed after those already waiting; returns the address to access now,
+        /// once <see cref="Depth"/> are waiting, with the remembered walk of its page that the window found
+        /// while it waited (0 when none, or when the memo has changed since).
+        /// </summary>
+        public bool Push(ulong gva, out ulong due, out ulong known)
         {
             var at = _head;
             due = _gva[at];
+            known = _known[at] != 0 && _knownGeneration[at] == _machine._memo!.Generation ? _known[at] : 0;
+            _known[at] = 0;
             var ready = _count == Depth;
             if (!ready) _count++;
             _gva[at] = gva;
@@ -82,6 +91,8 @@ public sealed partial class Machine
         internal ref int GuestIndex(int slot) => ref _guestIndex[slot];
         internal ref ulong Gpa(int slot) => ref _gpa[slot];
         internal ref EptTables.Table? EptTable(int slot) => ref _eptTable[slot];
+        internal ref ulong Known(int slot) => ref _known[slot];
+        internal ref ulong KnownGeneration(int slot) => ref _knownGeneration[slot];
     }
 
     /// <summary>Stage 0: prefetch the memo's bucket and the guest's level-2 entry (the levels above stay in cache).</summary>
@@ -124,8 +135,12 @@ public sealed partial class Machine
         switch (number)
         {
             case 1:
-                // A remembered walk reads nothing else.
-                if (_memo is not null && WalkMemo.Covers(process.Index) && _memo.Find(gva, process.Index) != 0) return;
+                // A remembered walk reads nothing else; the access takes it from the window.
+                if (_memo is not null && WalkMemo.Covers(process.Index) && _memo.Find(gva, process.Index) is var found and not 0)
+                {
+                    (window.Known(slot), window.KnownGeneration(slot)) = (found, _memo.Generation);
+                    return;
+                }
                 if (!NextGuestEntry(window, slot, 2)) return;
                 stage = 2;
                 return;

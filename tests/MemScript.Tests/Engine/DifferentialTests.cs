@@ -111,6 +111,26 @@ public class DifferentialTests
         if (!condition) throw new AssertionException($"{mode}: {what}");
     }
 
+    [Test]
+    public void A_walk_the_random_window_found_is_not_replayed_after_the_memo_changed()
+    {
+        // The window finds an address's remembered walk a dozen accesses before it is made. Under a
+        // small shadow-page limit, walks in between zap shadow tables (a change to present shadow
+        // entries, so a new memo generation): the walk found before must then not be replayed, as the
+        // shadow tables it went through are gone. The generated scenarios are too small to zap mid-window.
+        const string text = "cost shadow-pages 8\nslot 0 gpa 0x0 size 256M hva 0x7f0000000000\n"
+                            + "process p { map 0x40000000 size 64M to 0x1000000 r }\n"
+                            + "run p { random read 20000 in 0x40000000 size 16M align 4K seed 5 }";
+        var script = Checker.CheckText(text).Script!;
+        var source = new SourceText("window.memscript", text);
+        var with = RunMode(script, MmuMode.Shadow, trace: true);
+        var without = RunMode(script, MmuMode.Shadow, trace: true, memo: false);
+        Assert.That(with.Result.Counters.ExitsByReason.Sum(), Is.GreaterThan(100), "the limit makes KVM rebuild shadow tables");
+        Assert.That(JsonReport.Render(new ReportContext("w", source, [with.Result])),
+            Is.EqualTo(JsonReport.Render(new ReportContext("w", source, [without.Result]))), "memo on and off: the same report");
+        Assert.That(with.Result.Trace.Select(TraceFormatter.Format), Is.EqualTo(without.Result.Trace.Select(TraceFormatter.Format)), "the same trace");
+    }
+
     // Regressions the differential property found.
 
     [Test]
