@@ -84,9 +84,42 @@ public sealed partial class Machine
         {
             WriteMapping(process, gva + offset, gpa + offset, page, perms, ref cursor);
             pages++;
+            var more = WriteLeafRun(process, gva + offset, gpa + offset, (size - offset) / page.Bytes() - 1, page, perms, cursor.Table);
+            pages += more;
+            offset += (ulong)more * page.Bytes();
         }
         process.Vmas.Add(new Vma(gva, gva + size, page, perms, VmaKind.Mapped));
         return pages;
+    }
+
+    /// <summary>
+    /// Writes the leaves of up to <paramref name="wanted"/> pages after the one at <paramref name="gva"/>
+    /// that share its leaf table, as <see cref="WriteMapping"/> would one by one, and returns how many.
+    /// Writing a leaf that is not present changes nothing else a walk reads and traps in no mode but
+    /// shadow (a write-protected table), which keeps the page-by-page path; the charges are the same sum.
+    /// </summary>
+    private long WriteLeafRun(GuestProcess process, ulong gva, ulong gpa, ulong wanted, PageSize page, Perms perms, ulong table)
+    {
+        if (_shadow is not null || wanted == 0) return 0;
+        var level = LevelOf(page);
+        var first = Pte.Index(gva, level);
+        var count = (int)Math.Min(wanted, (ulong)(511 - first));
+        var entries = _guestTables[table];
+        var bits = LeafBits(perms, level);
+        var bytes = page.Bytes();
+        for (var k = 1; k <= count; k++)
+        {
+            ref var entry = ref Pte.At(entries, first + k);
+            if ((entry & Pte.Present) != 0)
+            {
+                Charge(CostKind.PteWrite, (ulong)(k - 1));
+                throw EngineException.MappingConflict(
+                    $"{Hex.Format(gva + (ulong)k * bytes)} is already mapped in process '{process.Name}'; unmap it first");
+            }
+            entry = (gpa + (ulong)k * bytes) | bits;
+        }
+        Charge(CostKind.PteWrite, (ulong)count);
+        return count;
     }
 
     /// <summary>Writes the entries mapping one page, creating the tables it needs (each zeroed).</summary>
