@@ -19,10 +19,10 @@ public sealed partial class Machine
     /// <remarks>
     /// A walk's reads depend on each other (a guest entry names the next table, the last one the EPT
     /// walk), so each address goes through four stages, <see cref="Depth"/> / 4 accesses apart, each
-    /// reading what the previous one prefetched and prefetching one level further: the walk memo and
-    /// the guest's level-2 entry, then its last-level entry, then the EPT level-2 entry (or the shadow
-    /// entry) and the host page, then the EPT last-level entry. An address whose walk is remembered
-    /// stops after the first probe of the memo.
+    /// reading what the previous one prefetched and prefetching one level further: the walk memo, then
+    /// (when the memo has no walk of the page) the guest's last-level entry, then the EPT level-2 entry
+    /// (or the shadow entry) and the host page, then the EPT last-level entry. An address whose walk is
+    /// remembered stops after the probe of the memo, which the access then uses.
     /// </remarks>
     public sealed class Lookahead
     {
@@ -95,7 +95,7 @@ public sealed partial class Machine
         internal ref ulong KnownGeneration(int slot) => ref _knownGeneration[slot];
     }
 
-    /// <summary>Stage 0: prefetch the memo's bucket and the guest's level-2 entry (the levels above stay in cache).</summary>
+    /// <summary>Stage 0: prefetch the memo's bucket.</summary>
     private void PrefetchFirst(Lookahead window, int slot)
     {
         ref var stage = ref window.Stage(slot);
@@ -103,27 +103,35 @@ public sealed partial class Machine
         var gva = window.Gva(slot);
         if (_current is not { } process || _mode == MmuMode.Software || !IsCanonical(gva)) return;
         if (_memo is not null && WalkMemo.Covers(process.Index)) _memo.Prefetch(gva, process.Index);
+        stage = 1;
+    }
+
+    /// <summary>
+    /// Follows the guest's walk of the slot's address down to its level-2 table (the levels above, and
+    /// usually that table too, stay in the host's cache) and sets the entry there for
+    /// <see cref="NextGuestEntry"/>, or the guest-physical address of a 1 GiB page. False when the walk
+    /// ends without a present leaf.
+    /// </summary>
+    private bool StartGuestWalk(Lookahead window, int slot, GuestProcess process)
+    {
+        var gva = window.Gva(slot);
         var table = process.Root;
         if (_upperPaths is not null && _upperPaths.TryGet(gva, process.Index, _memo!.Generation, out var known, out _, out _))
             table = known;
         else for (var level = _levels; level > 2; level--)
         {
             var entry = ReadGuestEntry(table, Pte.Index(gva, level));
-            if ((entry & Pte.Present) == 0) return;
+            if ((entry & Pte.Present) == 0) return false;
             if (Pte.IsLeaf(entry, level))
             {
                 window.Gpa(slot) = Pte.LeafAddress(entry, level, gva);
                 window.GuestTable(slot) = null;
-                stage = 1;
-                return;
+                return true;
             }
             table = entry & Pte.AddressMask;
         }
-        var entries = _guestTables[table];
-        var index = Pte.Index(gva, 2);
-        HostCache.Prefetch(ref Pte.At(entries, index));
-        (window.GuestTable(slot), window.GuestIndex(slot)) = (entries, index);
-        stage = 1;
+        (window.GuestTable(slot), window.GuestIndex(slot)) = (_guestTables[table], Pte.Index(gva, 2));
+        return true;
     }
 
     private void PrefetchStage(Lookahead window, int slot, int number)
@@ -141,7 +149,8 @@ public sealed partial class Machine
                     (window.Known(slot), window.KnownGeneration(slot)) = (found, _memo.Generation);
                     return;
                 }
-                if (!NextGuestEntry(window, slot, 2)) return;
+                // Only a walk that is not remembered reads the guest's tables.
+                if (!StartGuestWalk(window, slot, process) || !NextGuestEntry(window, slot, 2)) return;
                 stage = 2;
                 return;
             case 2:
