@@ -135,9 +135,15 @@ public sealed partial class Machine
         if (found == 0) return false;
         var walk = new WalkOutcome(found);
         if (!Allows(walk.Perms, kind, kernel)) return false;
+        Replay(gva, kind, walk);
+        return true;
+    }
+
+    /// <summary>Counts a remembered walk as the walk it stands for and fills the TLB with its outcome.</summary>
+    private void Replay(ulong gva, AccessKind kind, WalkOutcome walk)
+    {
         CountWalk(gva, kind, walk.Refs);
         _tlb.Fill(gva, _currentTag, walk.SizeCode, walk.Perms, walk.Frame, walk.GuestSizeCode);
-        return true;
     }
 
     /// <summary>
@@ -154,8 +160,7 @@ public sealed partial class Machine
         _guestHalf.Known = false;
         Resume();
         Counters.TlbMisses++;
-        CountWalk(gva, kind, walk.Refs);
-        _tlb.Fill(gva, _currentTag, walk.SizeCode, walk.Perms, walk.Frame, walk.GuestSizeCode);
+        Replay(gva, kind, walk);
         Resume();
         return true;
     }

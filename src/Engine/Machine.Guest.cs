@@ -113,14 +113,16 @@ public sealed partial class Machine
             if ((entry & Pte.Present) != 0)
             {
                 Charge(CostKind.PteWrite, (ulong)(k - 1));
-                throw EngineException.MappingConflict(
-                    $"{Hex.Format(gva + (ulong)k * bytes)} is already mapped in process '{process.Name}'; unmap it first");
+                throw AlreadyMapped(process, gva + (ulong)k * bytes);
             }
             entry = (gpa + (ulong)k * bytes) | bits;
         }
         Charge(CostKind.PteWrite, (ulong)count);
         return count;
     }
+
+    private static EngineException AlreadyMapped(GuestProcess process, ulong gva) =>
+        EngineException.MappingConflict($"{Hex.Format(gva)} is already mapped in process '{process.Name}'; unmap it first");
 
     /// <summary>Writes the entries mapping one page, creating the tables it needs (each zeroed).</summary>
     private long WriteMapping(GuestProcess process, ulong gva, ulong gpa, PageSize page, Perms perms, ref LeafCursor cursor)
@@ -154,7 +156,7 @@ public sealed partial class Machine
         cursor = new LeafCursor { Known = true, Region = region, Table = table };
         var leafIndex = Pte.Index(gva, leafLevel);
         if ((ReadGuestEntry(table, leafIndex) & Pte.Present) != 0)
-            throw EngineException.MappingConflict($"{Hex.Format(gva)} is already mapped in process '{process.Name}'; unmap it first");
+            throw AlreadyMapped(process, gva);
         WriteGuestEntry(table, leafLevel, leafIndex, gpa | LeafBits(perms, leafLevel));
         return written + 1;
     }
