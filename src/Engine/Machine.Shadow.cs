@@ -10,6 +10,10 @@ namespace MemScript.Engine;
 // KVM's shadow MMU (SEMANTICS.md section 5).
 public sealed partial class Machine
 {
+    // The shadow tables on the path being built (never zapped while it is built): one list reused by
+    // every fill, as a fill is not re-entered.
+    private readonly List<ShadowPage> _shadowPath = new(6);
+
     private const uint PfPresent = 1, PfWrite = 2, PfUser = 4, PfReserved = 8, PfFetch = 16;
 
     private static uint ErrorCode(AccessKind kind, bool kernel, bool present) =>
@@ -110,7 +114,9 @@ public sealed partial class Machine
     {
         var shadow = _shadow!;
         var page = ShadowRoot(_current!);
-        var pinned = new List<ShadowPage>(6) { page };
+        var pinned = _shadowPath;
+        pinned.Clear();
+        pinned.Add(page);
         var access = (walk.Writable ? 1 : 0) | (walk.User ? 2 : 0) | (walk.Executable ? 4 : 0);
         for (var level = _levels; level > shadowLeafLevel; level--)
         {
