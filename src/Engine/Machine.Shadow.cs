@@ -58,9 +58,8 @@ public sealed partial class Machine
                 present = true;
                 break;
             }
-            var child = entry & Pte.AddressMask;
-            _pwc?.Fill(gva, _currentTag, level, child);
-            page = shadow.ByHpa(child);
+            _pwc?.Fill(gva, _currentTag, level, entry & Pte.AddressMask);
+            page = shadow.Child(page, Pte.Index(gva, level), entry);
         }
         if (!exited)
         {
@@ -102,8 +101,13 @@ public sealed partial class Machine
     private ShadowPage ShadowRoot(GuestProcess process)
     {
         var key = new ShadowKey(process.Root, _levels, false, 0);
-        return _shadow!.Find(key) ?? CreateShadowPage(key, 0, []);
+        if (_lastShadowRoot is { Removed: false } last && last.Key == key) return last;
+        return _lastShadowRoot = _shadow!.Find(key) ?? CreateShadowPage(key, 0, []);
     }
+
+    // The root ShadowRoot found last: every fill asks for the current process's, and a table lookup by
+    // key per fill was a good part of one. It is not used once zapped.
+    private ShadowPage? _lastShadowRoot;
 
     /// <summary>
     /// Creates the shadow tables missing on the path to <paramref name="gva"/> and writes its leaf. Tables
@@ -125,7 +129,7 @@ public sealed partial class Machine
             ShadowPage child;
             if (ShadowTables.IsTablePointer(entry, level))
             {
-                child = shadow.ByHpa(entry & Pte.AddressMask);
+                child = shadow.Child(page, index, entry);
             }
             else
             {
@@ -206,7 +210,7 @@ public sealed partial class Machine
                 _memo?.Invalidate();
                 return;
             }
-            page = shadow.ByHpa(entry & Pte.AddressMask);
+            page = shadow.Child(page, index, entry);
         }
     }
 }

@@ -29,6 +29,13 @@ public sealed class ShadowPage(ShadowKey key, ulong hpa, ulong gvaBase, int tag,
     /// <summary>The entries that point to this table, cleared when it is zapped.</summary>
     public List<(ShadowPage Parent, int Index)> Parents { get; } = new();
 
+    // The child table each entry last led to (above the last level), so that a walk follows a reference
+    // instead of looking the child up by address; see ShadowTables.Child.
+    internal ShadowPage?[]? Children { get; } = key.Level > 1 ? new ShadowPage?[512] : null;
+
+    /// <summary>Whether KVM has zapped it (a process's remembered root must then be looked up again).</summary>
+    public bool Removed { get; internal set; }
+
     internal LinkedListNode<ShadowPage>? Node { get; set; }
 }
 
@@ -52,6 +59,20 @@ public sealed class ShadowTables
     public ShadowPage? Find(ShadowKey key) => _byKey.GetValueOrDefault(key);
 
     public ShadowPage ByHpa(ulong hpa) => _byHpa[hpa];
+
+    /// <summary>The table that <paramref name="entry"/>, a table pointer at <paramref name="index"/> of <paramref name="page"/>, points to.</summary>
+    /// <remarks>
+    /// Remembered per entry and checked against the entry's address on every use, so that nothing else
+    /// has to keep it up to date: host frames are never reused, and zapping a table clears every entry
+    /// pointing to it, so a remembered child with the entry's address is the table it names.
+    /// </remarks>
+    public ShadowPage Child(ShadowPage page, int index, ulong entry)
+    {
+        var hpa = entry & Pte.AddressMask;
+        var children = page.Children!;
+        if (children[index] is { } known && known.Hpa == hpa) return known;
+        return children[index] = _byHpa[hpa];
+    }
 
     public bool IsWriteProtected(ulong guestTableGpa) => _protected.ContainsKey(guestTableGpa);
 
@@ -78,6 +99,7 @@ public sealed class ShadowTables
     {
         _byKey.Remove(page.Key);
         _byHpa.Remove(page.Hpa);
+        page.Removed = true;
         _order.Remove(page.Node!);
         if (!page.Key.Direct)
         {
@@ -113,8 +135,8 @@ public sealed class ShadowTables
         for (var level = levels; level > stopLevel; level--)
         {
             var entry = Pte.At(page.Entries, Pte.Index(gva, level));
-            if (!IsTablePointer(entry, level) || !_byHpa.TryGetValue(entry & Pte.AddressMask, out var child)) return;
-            page = child;
+            if (!IsTablePointer(entry, level)) return;
+            page = Child(page, Pte.Index(gva, level), entry);
         }
         Memory.HostCache.Prefetch(ref Pte.At(page.Entries, Pte.Index(gva, stopLevel)));
     }
