@@ -167,7 +167,7 @@ public sealed partial class Machine
                 }
                 else if (_shadow is not null && _shadow.Find(new ShadowKey(process.Root, _levels, false, 0)) is { } root)
                 {
-                    _shadow.Prefetch(root, gva, _levels, 1);
+                    _shadow.Prefetch(root, gva, _levels);
                 }
                 return;
             case 3:

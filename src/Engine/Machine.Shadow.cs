@@ -32,7 +32,7 @@ public sealed partial class Machine
         for (; ; level--)
         {
             refs++;
-            var entry = Pte.At(page.Entries, Pte.Index(gva, level));
+            var entry = ShadowTables.EntryOf(page, Pte.Index(gva, level));
             if ((entry & Pte.Present) == 0) break;
             perms.Apply(entry);
             if ((entry & Pte.MmioMarker) != 0)

@@ -1,5 +1,15 @@
 namespace MemScript.Engine.Translation;
 
+/// <summary>
+/// The 512 entries of an EPT or shadow table, held inside the object that owns them: following a
+/// reference to a table lands on its entries, without an array object (and its header) in between.
+/// </summary>
+[System.Runtime.CompilerServices.InlineArray(512)]
+internal struct TableEntries
+{
+    private ulong _first;
+}
+
 /// <summary>x86-64 paging-structure entry bits (Intel SDM vol. 3A, 4.5), used by guest and shadow tables.</summary>
 public static class Pte
 {

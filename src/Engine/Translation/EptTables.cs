@@ -17,20 +17,12 @@ public enum EptResult { Mapped, NotPresent, Misconfig }
 /// </remarks>
 public sealed class EptTables
 {
-    // The entries live inside the table object, so that following a child reference lands on its
-    // entries without another object in between.
-    [System.Runtime.CompilerServices.InlineArray(512)]
-    internal struct EntryBlock
-    {
-        private ulong _first;
-    }
-
     /// <summary>One EPT table (opaque outside: the lookahead window keeps one between its stages).</summary>
     internal sealed class Table(ulong hpa, int level)
     {
         public readonly ulong Hpa = hpa;
         public readonly Table?[]? Children = level > 1 ? new Table?[512] : null;
-        public EntryBlock Entries;
+        public TableEntries Entries;
     }
 
     private readonly Dictionary<ulong, Table> _byHpa = new();

@@ -21,7 +21,7 @@ public sealed class ShadowPage(ShadowKey key, ulong hpa, ulong gvaBase, int tag,
     /// <summary>Creation order: KVM zaps the oldest shadow pages first.</summary>
     public long Serial { get; } = serial;
 
-    public ulong[] Entries { get; } = new ulong[512];
+    internal TableEntries Entries;
 
     /// <summary>For a direct table, the level of the guest huge page it splits (its TLB entries are pieces of it).</summary>
     public int GuestPageLevel { get; init; }
@@ -128,17 +128,37 @@ public sealed class ShadowTables
         return old;
     }
 
-    /// <summary>Follows the shadow tables from <paramref name="root"/> for <paramref name="gva"/> down to <paramref name="stopLevel"/>, whose entry it prefetches (a hint: changes nothing).</summary>
-    public void Prefetch(ShadowPage root, ulong gva, int levels, int stopLevel)
+    /// <summary>
+    /// Follows the shadow tables from <paramref name="root"/> for <paramref name="gva"/> and prefetches the
+    /// last-level table's header and entry (a hint: changes nothing). The last step takes the child the
+    /// entry last led to without checking it, which would load the very header being prefetched: a
+    /// stale child only makes the hint useless.
+    /// </summary>
+    public void Prefetch(ShadowPage root, ulong gva, int levels)
     {
         var page = root;
-        for (var level = levels; level > stopLevel; level--)
+        for (var level = levels; level > 1; level--)
         {
-            var entry = Pte.At(page.Entries, Pte.Index(gva, level));
+            var index = Pte.Index(gva, level);
+            var entry = EntryOf(page, index);
             if (!IsTablePointer(entry, level)) return;
-            page = Child(page, Pte.Index(gva, level), entry);
+            if (level > 2)
+            {
+                page = Child(page, index, entry);
+                continue;
+            }
+            if (page.Children![index] is not { } last) return;
+            Memory.HostCache.PrefetchObject(last);
+            Memory.HostCache.Prefetch(ref EntryOf(last, Pte.Index(gva, 1)));
         }
-        Memory.HostCache.Prefetch(ref Pte.At(page.Entries, Pte.Index(gva, stopLevel)));
+    }
+
+    /// <summary>An entry of a table, read without loading the table's header (see EptTables.EntryOf).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    internal static ref ulong EntryOf(ShadowPage page, int index)
+    {
+        if (page is null) throw new ArgumentNullException(nameof(page));
+        return ref page.Entries[index];
     }
 
     public static bool IsTablePointer(ulong entry, int level) =>
