@@ -12,6 +12,21 @@ public class EngineBehaviourTests
     // ------------------------------------------------------------ faults
 
     [Test]
+    public void The_access_limit_stops_a_sweep_at_exactly_that_many_accesses()
+    {
+        // Stride 8 in one page: after the first access, every access hits the page the last one hit.
+        // The 1001st access is refused before it is counted, in the middle of such a run of hits.
+        var script = Scenario.Check(Slot + "process p { map 0x400000 size 64K to 0x100000 rw }\nrun p { sweep read 0x400000 size 64K stride 8 }");
+        foreach (var mode in AllModes)
+        {
+            var r = MemScript.Engine.Interpreter.ScriptInterpreter.Run(script, new MemScript.Engine.Interpreter.RunOptions { Mode = mode, MaxAccesses = 1000 });
+            Assert.That(r.Error?.Code, Is.EqualTo("MS0606"), $"{mode}");
+            // 1000 accesses of 8 bytes span two pages: all but the first access of each hit.
+            Assert.That((r.Counters.Accesses, r.Counters.TlbHits), Is.EqualTo((1000L, 998L)), $"{mode}");
+        }
+    }
+
+    [Test]
     public void Unmapped_address_is_a_guest_fault_and_a_segv_in_every_mode()
     {
         foreach (var mode in AllModes)
