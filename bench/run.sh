@@ -94,26 +94,33 @@ EOS
 
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-# simulate WORKLOAD MODE -> "rate peak_mib"
-simulate() {
-  local rates="" peak=0
-  for _ in $(seq "$runs"); do
-    line=$($cli run "$work/$1.memscript" --mode "$2" --format csv --stats 2>&1 >/dev/null | grep '^stats')
-    rates+="$(echo "$line" | sed -E 's/.*= ([0-9]+) accesses\/s.*/\1/')"$'\n'
-    p=$(echo "$line" | sed -E 's/.*, ([0-9.]+) MiB peak.*/\1/')
-    peak=$(awk -v a="$peak" -v b="$p" 'BEGIN {print (b > a ? b : a)}')
-  done
-  echo "$(printf '%s' "$rates" | median) $peak"
+# Every workload runs once per round, and the rounds repeat: this host's speed drifts by up to 2x for
+# a minute at a time, which would take all the runs of a workload run back to back, while spread over
+# the whole script it takes one run of each, and the median leaves it out.
+declare -A samples peaks
+# sample_sim WORKLOAD MODE: one simulated run's rate and peak memory
+sample_sim() {
+  local line p
+  line=$($cli run "$work/$1.memscript" --mode "$2" --format csv --stats 2>&1 >/dev/null | grep '^stats')
+  samples["$1 $2"]+="$(echo "$line" | sed -E 's/.*= ([0-9]+) accesses\/s.*/\1/')"$'\n'
+  p=$(echo "$line" | sed -E 's/.*, ([0-9.]+) MiB peak.*/\1/')
+  peaks["$1 $2"]=$(awk -v a="${peaks["$1 $2"]:-0}" -v b="$p" 'BEGIN {print (b > a ? b : a)}')
 }
+# sample_hw WORKLOAD ARGS...: one run of the native baseline
+sample_hw() { samples["hw $1"]+="$("$work/baseline" "$@" | sed -E 's/.*rate=([0-9]+).*/\1/')"$'\n'; }
+# simulated WORKLOAD MODE -> "rate peak_mib"; hardware WORKLOAD -> rate (medians over the rounds)
+simulated() { echo "$(printf '%s' "${samples["$1 $2"]}" | median) ${peaks["$1 $2"]}"; }
+hardware() { printf '%s' "${samples["hw $1"]}" | median; }
 
-# hardware WORKLOAD ARGS... -> "rate"
-hardware() {
-  local rates=""
-  for _ in $(seq "$runs"); do
-    rates+="$("$work/baseline" "$@" | sed -E 's/.*rate=([0-9]+).*/\1/')"$'\n'
-  done
-  printf '%s' "$rates" | median
-}
+for round in $(seq "$runs"); do
+  echo "bench: round $round of $runs" >&2
+  sample_hw hit "$hit_times";                  for m in native software shadow ept; do sample_sim hit $m; done
+  sample_hw walk "$hw_walk_size" "$walk_count"; for m in shadow ept; do sample_sim walk $m; done
+  for w in walk2 cached firsttouch; do sample_sim $w ept; done
+  sample_hw demand "$demand_size";              for m in native software shadow ept; do sample_sim demand $m; done
+  sample_hw loop "$loop_count";                 for m in native ept; do sample_sim loop $m; done
+  sample_hw replay "$work/replay.lackey";       for m in native ept; do sample_sim replay $m; done
+done
 
 rows=""
 declare -A lowest # the slowest mode's rate per workload, for the targets
@@ -126,17 +133,17 @@ row() { # workload mode simulated peak hardware
   echo "bench: $1 $2: $3 accesses/s, peak $4 MiB; hardware $5/s" >&2
 }
 
-hw=$(hardware hit "$hit_times");              for m in native software shadow ept; do read -r r p <<<"$(simulate hit $m)"; row hit $m "$r" "$p" "$hw"; done
-hw=$(hardware walk "$hw_walk_size" "$walk_count"); for m in shadow ept; do read -r r p <<<"$(simulate walk $m)"; row walk $m "$r" "$p" "$hw"; done
+hw=$(hardware hit);    for m in native software shadow ept; do read -r r p <<<"$(simulated hit $m)"; row hit $m "$r" "$p" "$hw"; done
+hw=$(hardware walk);   for m in shadow ept; do read -r r p <<<"$(simulated walk $m)"; row walk $m "$r" "$p" "$hw"; done
 # walk's diagnostics (ept): rates of the second pass, of reads over cached tables and of a first-touch sweep.
 diag=""
 diagrow() { diag+="| $1 | $(awk -v r="$2" 'BEGIN {printf "%.1f M", r / 1e6}') |"$'\n'; echo "bench: $1: $2 accesses/s" >&2; }
-read -r r1 _ <<<"$(simulate walk ept)"; read -r r2 _ <<<"$(simulate walk2 ept)"
+read -r r1 _ <<<"$(simulated walk ept)"; read -r r2 _ <<<"$(simulated walk2 ept)"
 diagrow "random reads, first pass (about 38% first touches)" "$r1"
 diagrow "random reads, second pass (about 4% first touches)" "$(awk -v n="$walk_count" -v a="$r1" -v b="$r2" 'BEGIN { t = 2 * n / b - n / a; printf "%.0f", (t > 0 ? n / t : 0) }')"
-read -r r _ <<<"$(simulate cached ept)"; diagrow "random reads over 64 MiB (tables in the host's cache)" "$r"
+read -r r _ <<<"$(simulated cached ept)"; diagrow "random reads over 64 MiB (tables in the host's cache)" "$r"
 cached_ns=$(awk -v r="$r" 'BEGIN { printf "%.0f", (r > 0 ? 1e9 / r : 0) }')
-read -r r _ <<<"$(simulate firsttouch ept)"; diagrow "first touch of every page in order (all first touches)" "$r"
+read -r r _ <<<"$(simulated firsttouch ept)"; diagrow "first touch of every page in order (all first touches)" "$r"
 first_touch_ns=$(awk -v r="$r" 'BEGIN { printf "%.0f", (r > 0 ? 1e9 / r : 0) }')
 # The page counts behind the memory target, from one more run's counters.
 counters=$($cli run "$work/walk.memscript" --mode ept --format csv 2>/dev/null)
@@ -145,9 +152,9 @@ touched=$(count pages.host); table_pages=$(( $(count pages.guest-pt) + $(count p
 per_page=$(awk -v peak="$walk_ept_peak" -v t="$table_pages" -v n="$touched" 'BEGIN { printf "%.0f", (n > 0 ? (peak * 1048576 - t * 4096) / n : 0) }')
 # The walk's rate were no cache miss left: its first touches at the in-order sweep's cost, the rest at the cached reads'.
 ceiling=$(awk -v n="$walk_count" -v f="$touched" -v a="$first_touch_ns" -v c="$cached_ns" 'BEGIN { t = f * a + (n - f) * c; printf "%.1f", (t > 0 ? n / t * 1000 : 0) }')
-hw=$(hardware demand "$demand_size");         for m in native software shadow ept; do read -r r p <<<"$(simulate demand $m)"; row demand $m "$r" "$p" "$hw"; done
-hw=$(hardware loop "$loop_count");            for m in native ept; do read -r r p <<<"$(simulate loop $m)"; row loop $m "$r" "$p" "$hw"; done
-hw=$(hardware replay "$work/replay.lackey");  for m in native ept; do read -r r p <<<"$(simulate replay $m)"; row replay $m "$r" "$p" "$hw"; done
+hw=$(hardware demand); for m in native software shadow ept; do read -r r p <<<"$(simulated demand $m)"; row demand $m "$r" "$p" "$hw"; done
+hw=$(hardware loop);   for m in native ept; do read -r r p <<<"$(simulated loop $m)"; row loop $m "$r" "$p" "$hw"; done
+hw=$(hardware replay); for m in native ept; do read -r r p <<<"$(simulated replay $m)"; row replay $m "$r" "$p" "$hw"; done
 
 target() { # name required measured threshold -> a row of the targets table
   echo "| $1 | $2 | $(awk -v r="$3" 'BEGIN {printf "%.1f M", r / 1e6}') | $(awk -v r="$3" -v t="$4" 'BEGIN { print (r >= t ? "yes" : "**no**") }') |"
@@ -158,7 +165,8 @@ cat > "$out" <<EOD
 
 Measured by \`bench/run.sh\` on $(date -u +%Y-%m-%d), $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo),
 $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), .NET $(dotnet --version), single thread.
-Each figure is the median of $runs runs of \`memscript run --stats\`, the command published as it ships
+Each figure is the median of $runs runs of \`memscript run --stats\` taken in $runs rounds of every workload (so that a
+minute of the host running slow costs each workload one run, not all of them), the command published as it ships
 (\`dotnet publish src/Cli -c Release --use-current-runtime\`, ReadyToRun), timing the simulation only: parsing and
 start-up excluded; set-up of the mappings and the compiling of the run's statements included. "Hardware" is the same access pattern on this machine's real memory
 (\`bench/baseline.c\`, cc -O2), and the last column says how many times faster the hardware is.
@@ -220,9 +228,10 @@ $diag
 - **Cache misses of the simulator.** The state for 16 GiB (guest tables, EPT tables, the memo,
   the host pages) is a few hundred MiB, so a random access misses the host's caches several times.
   The random generator hands its addresses to the engine 16 accesses ahead, and a four-stage
-  prefetch brings in what each walk will read (memo, guest entries, EPT entries, host page), so
-  that the misses overlap as the hardware's do; a profile still puts a large share of the time in
-  those stages. The reads over 64 MiB show what remains when every table is in cache.
+  prefetch probes the memo first: an address whose walk it holds is replayed from what the window
+  found; for the others it brings in what the walk will read (guest entries, EPT entries, host
+  page), so that the misses overlap as the hardware's do. The reads over 64 MiB show what remains
+  when every table is in cache.
 - **What it would take.** The hardware does the same reads at its rate above with nothing to
   count. 10 M/s leaves 100 ns per access; a first touch costs about $first_touch_ns ns even without
   random cache misses (the sweep above), and 38% of these reads are first touches, so reaching the
