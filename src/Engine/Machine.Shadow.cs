@@ -106,7 +106,8 @@ public sealed partial class Machine
     }
 
     // The root ShadowRoot found last: every fill asks for the current process's, and a table lookup by
-    // key per fill was a good part of one. It is not used once zapped.
+    // key per fill was a good part of one. It is not used once zapped, though a current root never is
+    // (the path being built is pinned): a guard, should that rule change.
     private ShadowPage? _lastShadowRoot;
 
     /// <summary>
