@@ -14,7 +14,14 @@ internal static class HostCache
     /// The address is taken without pinning: should the collector move the array meanwhile, the hint is
     /// for a stale line, which costs nothing (a prefetch never faults).
     /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe void Prefetch(ref ulong location)
+    {
+        if (Sse.IsSupported) Sse.Prefetch0(Unsafe.AsPointer(ref location));
+    }
+
     /// <summary>Starts loading the cache line where <paramref name="instance"/>'s fields begin (the header of a class instance).</summary>
+    /// <remarks>Taken without pinning, as <see cref="Prefetch"/> is.</remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static unsafe void PrefetchObject(object instance)
     {
@@ -30,10 +37,4 @@ internal static class HostCache
         public byte First;
     }
 #pragma warning restore CS0649
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static unsafe void Prefetch(ref ulong location)
-    {
-        if (Sse.IsSupported) Sse.Prefetch0(Unsafe.AsPointer(ref location));
-    }
 }
