@@ -43,7 +43,12 @@ public sealed partial class Machine
     /// <summary>The address of the run's first access (the default address reports explain).</summary>
     public ulong? FirstAccess { get; private set; }
 
-    private void AccessSlow(ulong gva, AccessKind kind, bool kernel)
+    /// <summary>
+    /// The rest of an access the TLB did not hit. <paramref name="known"/> is the page's remembered walk
+    /// when the caller found it already (see <see cref="Lookahead.Push"/>), in the memo generation still
+    /// current; 0 makes the first attempt probe the memo itself.
+    /// </summary>
+    private void AccessSlow(ulong gva, AccessKind kind, bool kernel, ulong known = 0)
     {
         // The TLB starts empty, so the first access always comes through here.
         FirstAccess ??= gva;
@@ -71,7 +76,8 @@ public sealed partial class Machine
             Counters.TlbMisses++;
             // The retry after an EPT violation (the guest half is known) would find what the first
             // attempt found in the memo, nothing it may use: the violation only added EPT entries.
-            if (_memo is not null && !_guestHalf.Known && ReplayWalk(gva, kind, kernel))
+            // What the caller found stands for the first attempt's probe only: handling a fault can change the memo.
+            if (_memo is not null && !_guestHalf.Known && ReplayWalk(gva, kind, kernel, attempt == 0 ? known : 0))
             {
                 Resume();
                 return;
@@ -127,41 +133,17 @@ public sealed partial class Machine
 
     /// <summary>
     /// Replays a remembered walk of the page when there is one and it lets the access through; false
-    /// sends the access down the full walk, which also handles every fault.
+    /// sends the access down the full walk, which also handles every fault. A nonzero
+    /// <paramref name="known"/> is that walk, found by the caller.
     /// </summary>
-    private bool ReplayWalk(ulong gva, AccessKind kind, bool kernel)
+    private bool ReplayWalk(ulong gva, AccessKind kind, bool kernel, ulong known)
     {
-        var found = _memo!.Find(gva, _current!.Index);
+        var found = known != 0 ? known : _memo!.Find(gva, _current!.Index);
         if (found == 0) return false;
         var walk = new WalkOutcome(found);
         if (!Allows(walk.Perms, kind, kernel)) return false;
-        Replay(gva, kind, walk);
-        return true;
-    }
-
-    /// <summary>Counts a remembered walk as the walk it stands for and fills the TLB with its outcome.</summary>
-    private void Replay(ulong gva, AccessKind kind, WalkOutcome walk)
-    {
         CountWalk(gva, kind, walk.Refs);
         _tlb.Fill(gva, _currentTag, walk.SizeCode, walk.Perms, walk.Frame, walk.GuestSizeCode);
-    }
-
-    /// <summary>
-    /// A TLB miss whose remembered walk the lookahead window found while the access waited, in the memo
-    /// generation still current: exactly what <see cref="AccessSlow"/> does when its first probe of the
-    /// memo finds the walk, without probing again. False, having changed nothing, when the walk's
-    /// permissions refuse the access (the full walk then finds the fault). The window never finds a
-    /// walk for a non-canonical address.
-    /// </summary>
-    private bool ReplayKnown(ulong gva, AccessKind kind, bool kernel, WalkOutcome walk)
-    {
-        if (!Allows(walk.Perms, kind, kernel)) return false;
-        FirstAccess ??= gva;
-        _guestHalf.Known = false;
-        Resume();
-        Counters.TlbMisses++;
-        Replay(gva, kind, walk);
-        Resume();
         return true;
     }
 

@@ -85,13 +85,14 @@ public sealed partial class Machine
         // x % 2^k is x & (2^k - 1), without a 64-bit division per access.
         var mask = (slots & (slots - 1)) == 0 ? slots - 1 : 0;
         var window = OpenLookahead();
+        var required = Required(kind, kernel);
+        var tag = _currentTag;
         ulong address;
         for (var i = 0UL; i < count; i++)
         {
             var next = from + (mask != 0 || slots == 1 ? rng.Next() & mask : rng.Next() % slots) * align;
             if (!window.Push(next, out address, out var known)) continue;
-            if (!CountHit(address, _currentTag, Required(kind, kernel)) && (known == 0 || !ReplayKnown(address, kind, kernel, new WalkOutcome(known))))
-                AccessSlow(address, kind, kernel);
+            if (!CountHit(address, tag, required)) AccessSlow(address, kind, kernel, known);
             if (PollDue) poll();
         }
         while (window.Drain(out address))
