@@ -60,18 +60,6 @@ public sealed partial class Machine
     }
 
     /// <summary>
-    /// The leaf table the previous page of a run of mappings went into. The pages of one table then
-    /// skip the walk from the root, which would only read the same present entries again: a mapping
-    /// writes leaf entries alone once its tables exist, and reading an entry is not counted.
-    /// </summary>
-    private struct LeafCursor
-    {
-        public bool Known;
-        public ulong Region;
-        public ulong Table;
-    }
-
-    /// <summary>
     /// Maps [<paramref name="gva"/>, +<paramref name="size"/>) to guest-physical memory from
     /// <paramref name="gpa"/> with present entries, and records the region; returns the pages mapped.
     /// </summary>
@@ -79,13 +67,13 @@ public sealed partial class Machine
     {
         CheckMappingFits(size, page);
         long pages = 0;
-        var cursor = default(LeafCursor);
         for (var offset = 0UL; offset < size; offset += page.Bytes())
         {
-            WriteMapping(process, gva + offset, gpa + offset, page, perms, ref cursor);
-            pages++;
-            var more = WriteLeafRun(process, gva + offset, gpa + offset, (size - offset) / page.Bytes() - 1, page, perms, cursor.Table);
-            pages += more;
+            // The first page of each leaf table walks from the root (creating tables); the pages after
+            // it in the same table only have their leaves written.
+            var table = WriteMapping(process, gva + offset, gpa + offset, page, perms);
+            var more = WriteLeafRun(process, gva + offset, gpa + offset, (size - offset) / page.Bytes() - 1, page, perms, table);
+            pages += 1 + more;
             offset += (ulong)more * page.Bytes();
         }
         process.Vmas.Add(new Vma(gva, gva + size, page, perms, VmaKind.Mapped));
@@ -94,45 +82,50 @@ public sealed partial class Machine
 
     /// <summary>
     /// Writes the leaves of up to <paramref name="wanted"/> pages after the one at <paramref name="gva"/>
-    /// that share its leaf table, as <see cref="WriteMapping"/> would one by one, and returns how many.
-    /// Writing a leaf that is not present changes nothing else a walk reads and traps in no mode but
-    /// shadow (a write-protected table), which keeps the page-by-page path; the charges are the same sum.
+    /// that share its leaf <paramref name="table"/>, as <see cref="WriteMapping"/> would one by one, and
+    /// returns how many. Writing a leaf that is not present changes nothing else a walk reads and traps
+    /// in no mode but shadow (a write-protected table), where each goes through WriteGuestEntry; in the
+    /// others they are written directly and their charges made as one sum.
     /// </summary>
     private long WriteLeafRun(GuestProcess process, ulong gva, ulong gpa, ulong wanted, PageSize page, Perms perms, ulong table)
     {
-        if (_shadow is not null || wanted == 0) return 0;
         var level = LevelOf(page);
         var first = Pte.Index(gva, level);
         var count = (int)Math.Min(wanted, (ulong)(511 - first));
         var entries = _guestTables[table];
         var bits = LeafBits(perms, level);
         var bytes = page.Bytes();
+        ulong uncharged = 0;
         for (var k = 1; k <= count; k++)
         {
             ref var entry = ref Pte.At(entries, first + k);
             if ((entry & Pte.Present) != 0)
             {
-                Charge(CostKind.PteWrite, (ulong)(k - 1));
+                Charge(CostKind.PteWrite, uncharged);
                 throw AlreadyMapped(process, gva + (ulong)k * bytes);
             }
-            entry = (gpa + (ulong)k * bytes) | bits;
+            var value = (gpa + (ulong)k * bytes) | bits;
+            if (_shadow is not null)
+            {
+                WriteGuestEntry(table, level, first + k, value);
+                continue;
+            }
+            entry = value;
+            uncharged++;
         }
-        Charge(CostKind.PteWrite, (ulong)count);
+        Charge(CostKind.PteWrite, uncharged);
         return count;
     }
 
     private static EngineException AlreadyMapped(GuestProcess process, ulong gva) =>
         EngineException.MappingConflict($"{Hex.Format(gva)} is already mapped in process '{process.Name}'; unmap it first");
 
-    /// <summary>Writes the entries mapping one page, creating the tables it needs (each zeroed).</summary>
-    private long WriteMapping(GuestProcess process, ulong gva, ulong gpa, PageSize page, Perms perms, ref LeafCursor cursor)
+    /// <summary>Writes the entries mapping one page, creating the tables it needs (each zeroed); returns its leaf table.</summary>
+    private ulong WriteMapping(GuestProcess process, ulong gva, ulong gpa, PageSize page, Perms perms)
     {
         var leafLevel = LevelOf(page);
-        var region = gva >> (12 + 9 * leafLevel);
         var table = process.Root;
-        long written = 0;
-        if (cursor.Known && cursor.Region == region) table = cursor.Table;
-        else for (var level = _levels; level > leafLevel; level--)
+        for (var level = _levels; level > leafLevel; level--)
         {
             var index = Pte.Index(gva, level);
             var entry = ReadGuestEntry(table, index);
@@ -141,7 +134,6 @@ public sealed partial class Machine
                 var child = AllocateTable(process.Name, gva);
                 Charge(CostKind.ZeroPageGuest);
                 WriteGuestEntry(table, level, index, child | Pte.Table);
-                written++;
                 table = child;
             }
             else if ((entry & Pte.PageSize) != 0)
@@ -153,12 +145,11 @@ public sealed partial class Machine
                 table = entry & Pte.AddressMask;
             }
         }
-        cursor = new LeafCursor { Known = true, Region = region, Table = table };
         var leafIndex = Pte.Index(gva, leafLevel);
         if ((ReadGuestEntry(table, leafIndex) & Pte.Present) != 0)
             throw AlreadyMapped(process, gva);
         WriteGuestEntry(table, leafLevel, leafIndex, gpa | LeafBits(perms, leafLevel));
-        return written + 1;
+        return table;
     }
 
     /// <summary>The VMA that decides a fault at <paramref name="gva"/>, including <c>demand all</c>.</summary>
