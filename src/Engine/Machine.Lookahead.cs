@@ -165,7 +165,7 @@ public sealed partial class Machine
                         stage = 3;
                     }
                 }
-                else if (_shadow is not null && _shadow.Find(new ShadowKey(process.Root, _levels, false, 0)) is { } root)
+                else if (_shadow is not null && KnownShadowRoot(process) is { } root)
                 {
                     _shadow.Prefetch(root, gva, _levels);
                 }

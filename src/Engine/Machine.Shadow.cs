@@ -98,16 +98,21 @@ public sealed partial class Machine
     }
 
     /// <summary>The shadow root of a process's CR3, created empty when KVM has none.</summary>
-    private ShadowPage ShadowRoot(GuestProcess process)
+    private ShadowPage ShadowRoot(GuestProcess process) =>
+        KnownShadowRoot(process) ?? (_lastShadowRoot = CreateShadowPage(new ShadowKey(process.Root, _levels, false, 0), 0, []));
+
+    /// <summary>The shadow root of a process's CR3 if KVM has one (creates nothing).</summary>
+    private ShadowPage? KnownShadowRoot(GuestProcess process)
     {
         var key = new ShadowKey(process.Root, _levels, false, 0);
         if (_lastShadowRoot is { Removed: false } last && last.Key == key) return last;
-        return _lastShadowRoot = _shadow!.Find(key) ?? CreateShadowPage(key, 0, []);
+        return _lastShadowRoot = _shadow!.Find(key);
     }
 
-    // The root ShadowRoot found last: every fill asks for the current process's, and a table lookup by
-    // key per fill was a good part of one. It is not used once zapped, though a current root never is
-    // (the path being built is pinned): a guard, should that rule change.
+    // The root found last: every fill and every prefetch of a shadow walk asks for the current
+    // process's, and a table lookup by key each time was a good part of a fill. It is not used once
+    // zapped, though a current root never is (the path being built is pinned): a guard, should that
+    // rule change.
     private ShadowPage? _lastShadowRoot;
 
     /// <summary>
