@@ -106,6 +106,16 @@ public sealed class Tlb
     // The key packs the virtual page number, the tag and the size; 57-bit addresses leave room for a 16-bit tag.
     private static ulong Key(ulong vpn, int tag, int sizeCode) => (vpn << 18) | ((ulong)(uint)tag << 2) | (uint)sizeCode;
 
+    /// <summary>Whether a stored key is a valid entry of <paramref name="tag"/>.</summary>
+    private static bool IsValidOf(ulong stored, int tag) => (stored & ValidBit) != 0 && (int)((stored >> 2) & 0xffff) == tag;
+
+    /// <summary>The first virtual address a stored key's entry maps, and the shift of its size.</summary>
+    private static (ulong Start, int Shift) PageOf(ulong stored)
+    {
+        var shift = Shift((int)(stored & 3));
+        return (((stored & ~ValidBit) >> 18) << shift, shift);
+    }
+
     private static int Shift(int sizeCode) => 12 + 9 * sizeCode;
     private const ulong VaMask = (1UL << 57) - 1;
 
@@ -198,9 +208,8 @@ public sealed class Tlb
         va &= VaMask;
         for (var i = 0; i < _keys.Length; i++)
         {
-            var key = _keys[i];
-            if ((key & ValidBit) == 0 || (int)((key >> 2) & 0xffff) != tag) continue;
-            var entryVa = ((key & ~ValidBit) >> 18) << Shift((int)(key & 3));
+            if (!IsValidOf(_keys[i], tag)) continue;
+            var (entryVa, _) = PageOf(_keys[i]);
             if (((entryVa ^ va) >> Shift((int)(_payload[i] >> 3) & 3)) == 0) Drop(i);
         }
     }
@@ -218,7 +227,7 @@ public sealed class Tlb
     {
         _last = -1;
         for (var i = 0; i < _keys.Length; i++)
-            if ((_keys[i] & ValidBit) != 0 && (int)((_keys[i] >> 2) & 0xffff) == tag) Drop(i);
+            if (IsValidOf(_keys[i], tag)) Drop(i);
     }
 
     /// <summary>Drops every entry of one tag that overlaps [start, end) of virtual addresses.</summary>
@@ -229,10 +238,8 @@ public sealed class Tlb
         end = ((end - 1) & VaMask) + 1;
         for (var i = 0; i < _keys.Length; i++)
         {
-            var key = _keys[i];
-            if ((key & ValidBit) == 0 || (int)((key >> 2) & 0xffff) != tag) continue;
-            var shift = Shift((int)(key & 3));
-            var pageStart = ((key & ~ValidBit) >> 18) << shift;
+            if (!IsValidOf(_keys[i], tag)) continue;
+            var (pageStart, shift) = PageOf(_keys[i]);
             var pageEnd = pageStart + (1UL << shift);
             if (pageStart < end && start < pageEnd) Drop(i);
         }
