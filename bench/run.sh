@@ -98,10 +98,10 @@ median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 # a minute at a time, which would take all the runs of a workload run back to back, while spread over
 # the whole script it takes one run of each, and the median leaves it out.
 declare -A samples peaks
-# sample_sim WORKLOAD MODE: one simulated run's rate and peak memory
+# sample_sim WORKLOAD MODE: one simulated run's rate and peak memory (its counters stay in WORKLOAD-MODE.csv)
 sample_sim() {
   local line p
-  line=$($cli run "$work/$1.memscript" --mode "$2" --format csv --stats 2>&1 >/dev/null | grep '^stats')
+  line=$($cli run "$work/$1.memscript" --mode "$2" --format csv --stats 2>&1 >"$work/$1-$2.csv" | grep '^stats')
   samples["$1 $2"]+="$(echo "$line" | sed -E 's/.*= ([0-9]+) accesses\/s.*/\1/')"$'\n'
   p=$(echo "$line" | sed -E 's/.*, ([0-9.]+) MiB peak.*/\1/')
   peaks["$1 $2"]=$(awk -v a="${peaks["$1 $2"]:-0}" -v b="$p" 'BEGIN {print (b > a ? b : a)}')
@@ -145,8 +145,8 @@ read -r r _ <<<"$(simulated cached ept)"; diagrow "random reads over 64 MiB (tab
 cached_ns=$(awk -v r="$r" 'BEGIN { printf "%.0f", (r > 0 ? 1e9 / r : 0) }')
 read -r r _ <<<"$(simulated firsttouch ept)"; diagrow "first touch of every page in order (all first touches)" "$r"
 first_touch_ns=$(awk -v r="$r" 'BEGIN { printf "%.0f", (r > 0 ? 1e9 / r : 0) }')
-# The page counts behind the memory target, from one more run's counters.
-counters=$($cli run "$work/walk.memscript" --mode ept --format csv 2>/dev/null)
+# The page counts behind the memory target, from the counters of the walk's last run.
+counters=$(cat "$work/walk-ept.csv")
 count() { echo "$counters" | awk -F, -v k="$1" '$1 == k {print $2}'; }
 touched=$(count pages.host); table_pages=$(( $(count pages.guest-pt) + $(count pages.ept) ))
 per_page=$(awk -v peak="$walk_ept_peak" -v t="$table_pages" -v n="$touched" 'BEGIN { printf "%.0f", (n > 0 ? (peak * 1048576 - t * 4096) / n : 0) }')
