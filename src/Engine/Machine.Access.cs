@@ -67,7 +67,9 @@ public sealed partial class Machine
             if (attempt > 0)
             {
                 if (attempt > MaxRetries) throw EngineException.Livelock(gva);
-                if (_tlb.Lookup(gva, _currentTag, out var perms) && Allows(perms, kind, kernel))
+                // After an EPT violation on the final translation (the guest half is known) the TLB is
+                // as the miss that began this access left it, or flushed by the exit: the lookup misses.
+                if (!_guestHalf.Known && _tlb.Lookup(gva, _currentTag, out var perms) && Allows(perms, kind, kernel))
                 {
                     Counters.TlbHits++;
                     return;
@@ -259,9 +261,16 @@ public sealed partial class Machine
         public int Refs, Level;
         public ulong Leaf;
         public PathPermissions Perms;
+        // The EPT leaf the violation installed for the final translation, and its level: what the
+        // retried walk reaches from the EPT root (no paging-structure caches with the memo on).
+        public ulong EptLeaf;
+        public int EptLevel;
     }
 
     private GuestHalf _guestHalf;
+
+    // The last EPT leaf EptViolation installed for a slot page, and its level.
+    private (ulong Entry, int Level) _installed;
 
     private FillOutcome FillEpt(ulong gva, AccessKind kind, bool kernel)
     {
@@ -275,7 +284,7 @@ public sealed partial class Machine
             _guestHalf.Known = false;
             (refs, level, perms) = (_guestHalf.Refs, _guestHalf.Level, _guestHalf.Perms);
             gpa = Pte.LeafAddress(_guestHalf.Leaf, level, gva);
-            return FinishEpt(gva, kind, kernel, refs, level, perms, gpa);
+            return FinishEpt(gva, kind, kernel, refs, level, perms, gpa, _guestHalf.EptLeaf, _guestHalf.EptLevel);
         }
         var process = _current!;
         (var table, level) = WalkStart(process.Root, gva);
@@ -314,10 +323,28 @@ public sealed partial class Machine
         return FinishEpt(gva, kind, kernel, refs, level, perms, gpa);
     }
 
-    /// <summary>The final translation of a two-dimensional walk, after its guest half.</summary>
-    private FillOutcome FinishEpt(ulong gva, AccessKind kind, bool kernel, int refs, int level, PathPermissions perms, ulong gpa)
+    /// <summary>
+    /// The final translation of a two-dimensional walk, after its guest half. A nonzero
+    /// <paramref name="knownLeaf"/> is the EPT leaf at <paramref name="knownLevel"/> that the walk is
+    /// known to reach from the root (the one just installed for this address), read once per level.
+    /// </summary>
+    private FillOutcome FinishEpt(ulong gva, AccessKind kind, bool kernel, int refs, int level, PathPermissions perms, ulong gpa,
+        ulong knownLeaf = 0, int knownLevel = 0)
     {
-        var final = EptTranslate(gpa, ref refs, out var hpa, out var eptLevel, out var eptEntry);
+        EptResult final;
+        ulong hpa, eptEntry;
+        int eptLevel;
+        if (knownLeaf != 0)
+        {
+            refs += _ept!.Levels - knownLevel + 1;
+            (final, eptLevel, eptEntry) = (EptResult.Mapped, knownLevel, knownLeaf);
+            var coverage = Pte.Coverage(knownLevel);
+            hpa = (knownLeaf & EptEntry.AddressMask & ~(coverage - 1)) + (gpa & (coverage - 1));
+        }
+        else
+        {
+            final = EptTranslate(gpa, ref refs, out hpa, out eptLevel, out eptEntry);
+        }
         var eptWritable = (eptEntry & EptEntry.Write) != 0;
         var eptExecutable = (eptEntry & EptEntry.Execute) != 0;
         if (final != EptResult.Mapped || (kind == AccessKind.Write && !eptWritable) || (kind == AccessKind.Exec && !eptExecutable))
@@ -327,6 +354,7 @@ public sealed partial class Machine
             {
                 var outcome = EptViolation(gva, gpa, kind, finalTranslation: true, 0);
                 _guestHalf.Known = _memo is not null && outcome == FillOutcome.Retry;
+                (_guestHalf.EptLeaf, _guestHalf.EptLevel) = _installed;
                 return outcome;
             }
             if (final == EptResult.Misconfig)
@@ -412,6 +440,7 @@ public sealed partial class Machine
         var entry = (hpa & ~(bytes - 1)) | EptEntry.Read | EptEntry.Execute | (slot.Readonly ? 0 : EptEntry.Write)
                     | EptEntry.WriteBack | (leafLevel > 1 ? EptEntry.PageSize : 0);
         AddEptTables(ept.Install(gpa & ~(bytes - 1), leafLevel, entry));
+        _installed = (entry, leafLevel);
         Charge(CostKind.EptFill);
         if (Tracing) _trace!.Emit(new EptMapEvent(Cycle, AccessNumber, new Gpa(gpa & ~(bytes - 1)), new Hpa(hpa & ~(bytes - 1)), size, !slot.Readonly, false));
         return FillOutcome.Retry;
