@@ -43,6 +43,11 @@ public sealed class Tlb
     private int _lastShift;
     private ulong _lastMatch;
 
+    // The 4 KiB key the last probe searched its set for and did not find, until any key changes: a
+    // fill of that key (the walk after the miss) then takes the LRU way without searching again.
+    private ulong _missed = NoKey;
+    private const ulong NoKey = ulong.MaxValue;
+
     public Tlb(int entries, int ways)
     {
         _ways = ways;
@@ -92,6 +97,7 @@ public sealed class Tlb
     /// <summary>Invalidates an entry and makes it the oldest of its set, behind the valid ones.</summary>
     private void Drop(int entry)
     {
+        _missed = NoKey;
         _keys[entry] = 0;
         var set = entry / _ways;
         if (_oldest[set] == entry) return;
@@ -168,7 +174,11 @@ public sealed class Tlb
             var key = Key(vpn, tag, size);
             var set = SetOf(vpn);
             var i = Find(set * _ways, key);
-            if (i < 0) continue;
+            if (i < 0)
+            {
+                if (size == 0) _missed = key;
+                continue;
+            }
             Touch(set, i);
             perms = (TlbPerms)(_payload[i] & 7);
             _last = i;
@@ -193,8 +203,9 @@ public sealed class Tlb
         var key = Key(vpn, tag, sizeCode);
         var set = SetOf(vpn);
         // The way already holding the key, else the least recently used (an invalid one if any).
-        var victim = Find(set * _ways, key);
+        var victim = key == _missed ? -1 : Find(set * _ways, key);
         if (victim < 0) victim = _oldest[set];
+        _missed = NoKey;
         _keys[victim] = key | ValidBit;
         _payload[victim] = (frame & ~0xfffUL) | (uint)perms | (uint)Math.Max(sizeCode, guestSizeCode) << 3;
         Touch(set, victim);
@@ -217,6 +228,7 @@ public sealed class Tlb
     public void FlushAll()
     {
         _last = -1;
+        _missed = NoKey;
         _sizes = 0;
         Array.Clear(_keys);
         for (var set = 0; set < _sets; set++) ResetOrder(set);
