@@ -220,9 +220,10 @@ The same reads, taken apart (ept, median of $runs runs each):
 $diag
 - **First touches.** Of $walk_count uniform reads over $(( walk_size >> 12 )) pages, about 38% are the first touch
   of their page. Each first touch is a full two-dimensional walk that ends in an EPT
-  violation, KVM's handling (the slot lookup, a host page faulted in, an EPT entry installed), a
-  second full walk and the TLB fill, all of which the model carries out to count them. The
-  first-touch sweep above is that work with no random cache misses.
+  violation, KVM's handling (the slot lookup, a host page faulted in, an EPT entry installed), the
+  retried walk and the TLB fill. The model carries all of it out but the retry, whose reads it
+  knows already (the guest entries the first attempt read, the EPT leaf just installed) and only
+  counts. The first-touch sweep above is that work with no random cache misses.
 - **Repeated walks** are replayed from the walk memo (one cache line for the 24 references), so
   the second pass runs two to three times as fast as the first (its figure is derived from two
   timed runs, one pass and two, and is the noisiest here).
@@ -232,7 +233,11 @@ $diag
   prefetch probes the memo first: an address whose walk it holds is replayed from what the window
   found; for the others it brings in what the walk will read (guest entries, EPT entries, host
   page), so that the misses overlap as the hardware's do. The reads over 64 MiB show what remains
-  when every table is in cache.
+  when every table is in cache. Even so a first touch in random order costs about twice what it
+  does in order, and in a profile of the walk the hottest instructions are the ones just after the
+  window's prefetches of the guest's last-level entry and of the host page's record: the prefetches
+  themselves wait (for a host page walk, or for a free line-fill buffer), so the simulator is bound
+  by how many of its own cache lines it can have in flight at once.
 - **What it would take.** The hardware does the same reads at its rate above with nothing to
   count. 10 M/s leaves 100 ns per access; a first touch costs about $first_touch_ns ns even without
   random cache misses (the sweep above), and 38% of these reads are first touches, so reaching the
