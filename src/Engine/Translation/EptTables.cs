@@ -49,7 +49,9 @@ public sealed class EptTables
     // The last-level table of each 2 MiB of guest-physical memory that has one, direct-mapped by
     // gpa / 2 MiB (key + 1; 0 is empty). Tables are never removed and a present entry never replaced
     // (Install enforces it), so a walk from the root that reaches a last-level table always reaches
-    // the same one through the same present entries: it can start there with their references counted.
+    // the same one through the same present entries: it can start there with their references counted,
+    // and Install can write a 4 KiB leaf there without following the upper tables' children (for
+    // random first touches those are a cache miss each).
     private readonly ulong[]? _lastLevelKeys;
     private readonly Table?[]? _lastLevelTables;
 
@@ -184,18 +186,23 @@ public sealed class EptTables
     public int Install(ulong gpa, int leafLevel, ulong leafEntry)
     {
         var created = 0;
-        var table = _root;
-        for (var level = _levels; level > leafLevel; level--)
+        var table = leafLevel == 1 ? LastLevel(gpa) : null;
+        if (table is null)
         {
-            var index = Pte.Index(gpa, level);
-            if ((EntryOf(table, index) & EptEntry.Rwx) == 0)
+            table = _root;
+            for (var level = _levels; level > leafLevel; level--)
             {
-                var child = NewTable(level - 1);
-                created++;
-                table.Entries[index] = child.Hpa | EptEntry.Rwx;
-                table.Children![index] = child;
+                var index = Pte.Index(gpa, level);
+                if ((EntryOf(table, index) & EptEntry.Rwx) == 0)
+                {
+                    var child = NewTable(level - 1);
+                    created++;
+                    table.Entries[index] = child.Hpa | EptEntry.Rwx;
+                    table.Children![index] = child;
+                }
+                table = Child(table, index);
+                if (level == 2 && _lastLevelKeys is not null) RememberLastLevel(gpa, table);
             }
-            table = Child(table, index);
         }
         ref var leaf = ref EntryOf(table, Pte.Index(gpa, leafLevel));
         // KVM only installs after a violation on a missing entry. Were a present entry replaced, walks
