@@ -33,8 +33,9 @@ public sealed record MachineOptions
 
     /// <summary>
     /// Replays repeated walks from a memo of completed ones, repeated EPT walks of guest page-table
-    /// pages, the upper EPT levels of regions already walked, and the guest half of a walk retried
-    /// after an EPT violation (the results are identical either way; off only to check that they are).
+    /// pages, the upper EPT levels of regions already walked, and a walk retried after an EPT
+    /// violation, from its guest half and the EPT leaf the violation installed. The results are
+    /// identical either way; off only to check that they are.
     /// </summary>
     public bool WalkMemo { get; init; } = true;
 
