@@ -51,7 +51,26 @@ public sealed class LackeyReader : IDisposable
         // A modify line gives two accesses: stop while there is room for it.
         while (filled <= addresses.Length - 2)
         {
-            var newline = _buffer.AsSpan(_start, _end - _start).IndexOf((byte)'\n');
+            var rest = _buffer.AsSpan(_start, _end - _start);
+            if (Canonical(rest, out var canonicalKind, out var canonicalAddress) is var length and > 0)
+            {
+                _start += length;
+                _lineNumber++;
+                addresses[filled] = canonicalAddress;
+                if (canonicalKind == (byte)'M')
+                {
+                    kinds[filled] = AccessKind.Read;
+                    addresses[filled + 1] = canonicalAddress;
+                    kinds[filled + 1] = AccessKind.Write;
+                    filled += 2;
+                }
+                else
+                {
+                    kinds[filled++] = KindOf(canonicalKind);
+                }
+                continue;
+            }
+            var newline = rest.IndexOf((byte)'\n');
             ReadOnlySpan<byte> line;
             if (newline >= 0)
             {
@@ -121,16 +140,18 @@ public sealed class LackeyReader : IDisposable
             return line.Length == 0 || line.StartsWith("=="u8) || line.IndexOfAnyExcept((byte)' ', (byte)'\t') < 0 ? 0 : -1;
         }
         addresses[0] = address;
-        if (kind == 'M')
+        if (kind == (byte)'M')
         {
             kinds[0] = AccessKind.Read;
             addresses[1] = address;
             kinds[1] = AccessKind.Write;
             return 2;
         }
-        kinds[0] = kind switch { 'I' => AccessKind.Exec, 'L' => AccessKind.Read, _ => AccessKind.Write };
+        kinds[0] = KindOf(kind);
         return 1;
     }
+
+    private static AccessKind KindOf(byte kind) => kind switch { (byte)'I' => AccessKind.Exec, (byte)'L' => AccessKind.Read, _ => AccessKind.Write };
 
     private static string Shorten(string line)
     {
@@ -138,30 +159,50 @@ public sealed class LackeyReader : IDisposable
         return printable.Length > 40 ? printable[..40] + "..." : printable;
     }
 
-    internal static bool TryParse(ReadOnlySpan<byte> line, out char kind, out ulong address)
+    /// <summary>
+    /// The length, newline included, of the line at the start of <paramref name="text"/> when it is in
+    /// the form valgrind writes (nothing after the size but the newline), with its kind and address; 0
+    /// for anything else, which <see cref="Line"/> then reads (carriage returns, trailing blanks,
+    /// headers, errors, a last line without a newline). Nearly every line of a trace is in this form,
+    /// and it is read in one pass, without a search for the newline first.
+    /// </summary>
+    private static int Canonical(ReadOnlySpan<byte> text, out byte kind, out ulong address)
     {
-        kind = '\0';
+        var end = Access(text, out kind, out address);
+        return end > 0 && end < text.Length && text[end] == (byte)'\n' ? end + 1 : 0;
+    }
+
+    private static bool TryParse(ReadOnlySpan<byte> line, out byte kind, out ulong address)
+    {
+        var end = Access(line, out kind, out address);
+        return end > 0 && line[end..].IndexOfAnyExcept((byte)' ', (byte)'\t') < 0;
+    }
+
+    // The value of each byte as a hexadecimal digit, or -1.
+    private static readonly sbyte[] HexDigit = Enumerable.Range(0, 256)
+        .Select(c => (sbyte)(c is >= '0' and <= '9' ? c - '0' : c is >= 'a' and <= 'f' ? c - 'a' + 10 : c is >= 'A' and <= 'F' ? c - 'A' + 10 : -1))
+        .ToArray();
+
+    /// <summary>
+    /// Where the access at the start of <paramref name="text"/> ends (<c>I  ADDR,SIZE</c> or
+    /// <c> K ADDR,SIZE</c>: up to 16 hexadecimal digits, up to 9 decimal ones), or 0 when there is none.
+    /// </summary>
+    private static int Access(ReadOnlySpan<byte> text, out byte kind, out ulong address)
+    {
+        kind = 0;
         address = 0;
-        if (line.Length < 4) return false;
-        if (line[0] == (byte)'I' && line[1] == (byte)' ' && line[2] == (byte)' ') kind = 'I';
-        else if (line[0] == (byte)' ' && line[1] is (byte)'L' or (byte)'S' or (byte)'M' && line[2] == (byte)' ') kind = (char)line[1];
-        else return false;
+        if (text.Length < 6 || text[2] != (byte)' ') return 0;
+        if (text[0] == (byte)'I' && text[1] == (byte)' ') kind = (byte)'I';
+        else if (text[0] == (byte)' ' && text[1] is (byte)'L' or (byte)'S' or (byte)'M') kind = text[1];
+        else return 0;
         var i = 3;
-        while (i < line.Length && line[i] == (byte)' ') i++;
-        var digits = 0;
-        for (; i < line.Length && line[i] != (byte)','; i++, digits++)
-        {
-            var c = line[i];
-            int d = c is >= (byte)'0' and <= (byte)'9' ? c - '0' : c is >= (byte)'a' and <= (byte)'f' ? c - 'a' + 10 : c is >= (byte)'A' and <= (byte)'F' ? c - 'A' + 10 : -1;
-            if (d < 0 || digits >= 16) return false;
-            address = (address << 4) | (uint)d;
-        }
-        if (digits == 0 || i >= line.Length) return false;
-        var sizeDigits = 0;
-        for (i++; i < line.Length && line[i] != (byte)' ' && line[i] != (byte)'\t'; i++, sizeDigits++)
-            if (line[i] is < (byte)'0' or > (byte)'9' || sizeDigits >= 9) return false;
-        for (; i < line.Length; i++)
-            if (line[i] != (byte)' ' && line[i] != (byte)'\t') return false;
-        return sizeDigits > 0;
+        while (i < text.Length && text[i] == (byte)' ') i++;
+        var first = i;
+        var digits = HexDigit;
+        for (; i < text.Length && digits[text[i]] is var d and >= 0; i++) address = (address << 4) | (byte)d;
+        if (i == first || i - first > 16 || i >= text.Length || text[i] != (byte)',') return 0;
+        var size = ++i;
+        while (i < text.Length && (uint)(text[i] - '0') <= 9) i++;
+        return i == size || i - size > 9 ? 0 : i;
     }
 }

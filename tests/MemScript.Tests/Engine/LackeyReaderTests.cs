@@ -84,4 +84,93 @@ public class LackeyReaderTests
             File.Delete(path);
         }
     }
+
+    // The reader parses lines in valgrind's own form in one pass and hands any other line to the
+    // general parser. Lines one edit away from that form must come out as the format says: this
+    // oracle is the format written as a pattern, line by line.
+    private static readonly System.Text.RegularExpressions.Regex Access =
+        new(@"^(I  | [LSM] ) *([0-9a-fA-F]{1,16}),[0-9]{1,9}[ \t]*$", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+
+    // Variants one edit away from valgrind's form that are still accesses, or carry none.
+    private static string NearlyCanonical(Random rng)
+    {
+        var (kind, address, size) = Parts(rng);
+        return rng.Next(10) switch
+        {
+            0 => $"{kind}{address},{size}\r",
+            1 => $"{kind}{address},{size} ",
+            2 => $"{kind}{address},{size}\t",
+            3 => $"{kind}{new string('f', 16)},{size}",
+            4 => $"{kind}{address},123456789",
+            5 => $"{kind}{address.ToUpperInvariant()},{size}",
+            6 => $"{kind}   {address},{size}",
+            7 => rng.Next(3) switch { 0 => "", 1 => "==7== x", _ => " \t " },
+            _ => $"{kind}{address},{size}",
+        };
+    }
+
+    // Variants one edit away that are not lackey lines, by number.
+    private static string Malformed(Random rng, int which)
+    {
+        var (kind, address, size) = Parts(rng);
+        return which switch
+        {
+            1 => $"{kind}1{new string('0', 16)},{size}",
+            2 => $"{kind}{address},1234567890",
+            3 => $"{kind}{address}{size}",
+            4 => $"{kind}{address},",
+            5 => $"{kind}{address}g,{size}",
+            _ => $"{kind.Replace(' ', '\t')}{address},{size}",
+        };
+    }
+
+    private static (string Kind, string Address, string Size) Parts(Random rng)
+    {
+        var kind = rng.Next(4) switch { 0 => "I  ", 1 => " L ", 2 => " S ", _ => " M " };
+        var address = ((ulong)rng.NextInt64() << 1 | (uint)rng.Next(2)).ToString("x").TrimStart('0');
+        return (kind, address.Length == 0 ? "0" : address, rng.Next(1, 64).ToString());
+    }
+
+    [Test]
+    public void Lines_near_valgrind_form_come_out_as_the_format_says([Range(1, 6)] int seed)
+    {
+        var rng = new Random(seed);
+        // More than the reader's 1 MiB buffer of lines, then one malformed line.
+        var lines = Enumerable.Range(0, 100_000).Select(_ => NearlyCanonical(rng)).Append(Malformed(rng, seed)).ToList();
+        var expected = new List<(ulong, AccessKind)>();
+        var errorLine = 0;
+        for (var n = 0; n < lines.Count && errorLine == 0; n++)
+        {
+            var line = lines[n].EndsWith('\r') ? lines[n][..^1] : lines[n];
+            var match = Access.Match(line);
+            if (match.Success)
+            {
+                var address = Convert.ToUInt64(match.Groups[2].Value, 16);
+                switch (match.Groups[1].Value)
+                {
+                    case "I  ": expected.Add((address, AccessKind.Exec)); break;
+                    case " L ": expected.Add((address, AccessKind.Read)); break;
+                    case " S ": expected.Add((address, AccessKind.Write)); break;
+                    default: expected.Add((address, AccessKind.Read)); expected.Add((address, AccessKind.Write)); break;
+                }
+            }
+            else if (!(line.Length == 0 || line.StartsWith("==") || line.All(c => c is ' ' or '\t')))
+            {
+                errorLine = n + 1;
+            }
+        }
+        var path = Path.Combine(Path.GetTempPath(), $"memscript-lackey-{Guid.NewGuid():N}.lackey");
+        try
+        {
+            File.WriteAllText(path, string.Join('\n', lines) + "\n");
+            var got = ReadAll(path, 4096, out var error);
+            Assert.That(got, Is.EqualTo(expected));
+            Assert.That(errorLine, Is.EqualTo(lines.Count), "the oracle finds the error in the last line only");
+            Assert.That(error?.Message, Does.StartWith($"t.lackey:{errorLine}: not a lackey line"));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
 }
