@@ -35,7 +35,8 @@ public sealed partial class Machine
         private readonly Machine _machine;
         private readonly ulong[] _gva = new ulong[Depth];
         private readonly int[] _stage = new int[Depth];     // the next stage to run; 0 when there is none
-        private readonly ulong[]?[] _guestTable = new ulong[]?[Depth];
+        // In a struct: a reference into an array of arrays costs a run-time type check (arrays are covariant).
+        private readonly GuestTableRef[] _guestTable = new GuestTableRef[Depth];
         private readonly int[] _guestIndex = new int[Depth];
         private readonly ulong[] _gpa = new ulong[Depth];
         private readonly EptTables.Table?[] _eptTable = new EptTables.Table?[Depth];
@@ -46,6 +47,11 @@ public sealed partial class Machine
         private int _count;
 
         internal Lookahead(Machine machine) => _machine = machine;
+
+        private struct GuestTableRef
+        {
+            public ulong[]? Entries;
+        }
 
         /// <summary>
         /// Adds the address to be accessed after those already waiting; returns the address to access now,
@@ -87,7 +93,7 @@ public sealed partial class Machine
 
         internal ref ulong Gva(int slot) => ref _gva[slot];
         internal ref int Stage(int slot) => ref _stage[slot];
-        internal ref ulong[]? GuestTable(int slot) => ref _guestTable[slot];
+        internal ref ulong[]? GuestTable(int slot) => ref _guestTable[slot].Entries;
         internal ref int GuestIndex(int slot) => ref _guestIndex[slot];
         internal ref ulong Gpa(int slot) => ref _gpa[slot];
         internal ref EptTables.Table? EptTable(int slot) => ref _eptTable[slot];
