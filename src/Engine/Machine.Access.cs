@@ -337,9 +337,7 @@ public sealed partial class Machine
         if (knownLeaf != 0)
         {
             refs += _ept!.Levels - knownLevel + 1;
-            (final, eptLevel, eptEntry) = (EptResult.Mapped, knownLevel, knownLeaf);
-            var coverage = Pte.Coverage(knownLevel);
-            hpa = (knownLeaf & EptEntry.AddressMask & ~(coverage - 1)) + (gpa & (coverage - 1));
+            (final, eptLevel, eptEntry, hpa) = (EptResult.Mapped, knownLevel, knownLeaf, EptEntry.LeafAddress(knownLeaf, knownLevel, gpa));
         }
         else
         {

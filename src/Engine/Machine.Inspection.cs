@@ -155,12 +155,7 @@ public sealed partial class Machine
         var steps = _ept!.Path(gpa).Select(s => new Inspection.WalkStep(s.Level, s.Table, s.Index, s.Entry)).ToImmutableArray();
         var last = steps[^1].Entry;
         var result = (last & EptEntry.Rwx) == 0 ? EptResult.NotPresent : EptEntry.IsMisconfigured(last) ? EptResult.Misconfig : EptResult.Mapped;
-        ulong hpa = 0;
-        if (result == EptResult.Mapped)
-        {
-            var coverage = Pte.Coverage(steps[^1].Level);
-            hpa = (last & EptEntry.AddressMask & ~(coverage - 1)) + (gpa & (coverage - 1));
-        }
+        var hpa = result == EptResult.Mapped ? EptEntry.LeafAddress(last, steps[^1].Level, gpa) : 0;
         return new Inspection.EptPath(gpa, steps, result, hpa);
     }
 }

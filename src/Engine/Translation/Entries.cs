@@ -103,6 +103,12 @@ public static class EptEntry
 
     public static bool IsMisconfigured(ulong entry) => (entry & Rwx) is Write or (Write | Execute);
 
+    /// <summary>
+    /// The host-physical address a leaf maps <paramref name="gpa"/> to. The address field is where a
+    /// paging-structure entry has it (bits 51:12), so this is <see cref="Pte.LeafAddress"/>.
+    /// </summary>
+    public static ulong LeafAddress(ulong entry, int level, ulong gpa) => Pte.LeafAddress(entry, level, gpa);
+
     public static string Flags(ulong entry)
     {
         if ((entry & Rwx) == 0) return "not present";

@@ -133,8 +133,7 @@ public sealed class EptTables
             }
             if (level == 1 || (entry & EptEntry.PageSize) != 0)
             {
-                var coverage = Pte.Coverage(level);
-                hpa = (entry & EptEntry.AddressMask & ~(coverage - 1)) + (gpa & (coverage - 1));
+                hpa = EptEntry.LeafAddress(entry, level, gpa);
                 leafLevel = level;
                 leafEntry = entry;
                 return EptResult.Mapped;
