@@ -261,16 +261,13 @@ public sealed partial class Machine
         public int Refs, Level;
         public ulong Leaf;
         public PathPermissions Perms;
-        // The EPT leaf the violation installed for the final translation, and its level: what the
+        // The EPT leaf the violation installed (EptViolation records it), and its level: what the
         // retried walk reaches from the EPT root (no paging-structure caches with the memo on).
         public ulong EptLeaf;
         public int EptLevel;
     }
 
     private GuestHalf _guestHalf;
-
-    // The last EPT leaf EptViolation installed for a slot page, and its level.
-    private (ulong Entry, int Level) _installed;
 
     private FillOutcome FillEpt(ulong gva, AccessKind kind, bool kernel)
     {
@@ -352,7 +349,6 @@ public sealed partial class Machine
             {
                 var outcome = EptViolation(gva, gpa, kind, finalTranslation: true, 0);
                 _guestHalf.Known = _memo is not null && outcome == FillOutcome.Retry;
-                (_guestHalf.EptLeaf, _guestHalf.EptLevel) = _installed;
                 return outcome;
             }
             if (final == EptResult.Misconfig)
@@ -438,7 +434,7 @@ public sealed partial class Machine
         var entry = (hpa & ~(bytes - 1)) | EptEntry.Read | EptEntry.Execute | (slot.Readonly ? 0 : EptEntry.Write)
                     | EptEntry.WriteBack | (leafLevel > 1 ? EptEntry.PageSize : 0);
         AddEptTables(ept.Install(gpa & ~(bytes - 1), leafLevel, entry));
-        _installed = (entry, leafLevel);
+        (_guestHalf.EptLeaf, _guestHalf.EptLevel) = (entry, leafLevel);
         Charge(CostKind.EptFill);
         if (Tracing) _trace!.Emit(new EptMapEvent(Cycle, AccessNumber, new Gpa(gpa & ~(bytes - 1)), new Hpa(hpa & ~(bytes - 1)), size, !slot.Readonly, false));
         return FillOutcome.Retry;
