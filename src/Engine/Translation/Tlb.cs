@@ -43,8 +43,9 @@ public sealed class Tlb
     private int _lastShift;
     private ulong _lastMatch;
 
-    // The 4 KiB key the last probe searched its set for and did not find, until any key changes: a
-    // fill of that key (the walk after the miss) then takes the LRU way without searching again.
+    // The 4 KiB key the last probe searched its set for and did not find, until the next fill: only a
+    // fill adds keys (flushes only remove them), so until then its set still lacks it, and a fill of
+    // that key (the walk after the miss) takes the LRU way without searching again.
     private ulong _missed = NoKey;
     private const ulong NoKey = ulong.MaxValue;
 
@@ -97,7 +98,6 @@ public sealed class Tlb
     /// <summary>Invalidates an entry and makes it the oldest of its set, behind the valid ones.</summary>
     private void Drop(int entry)
     {
-        _missed = NoKey;
         _keys[entry] = 0;
         var set = entry / _ways;
         if (_oldest[set] == entry) return;
@@ -228,7 +228,6 @@ public sealed class Tlb
     public void FlushAll()
     {
         _last = -1;
-        _missed = NoKey;
         _sizes = 0;
         Array.Clear(_keys);
         for (var set = 0; set < _sets; set++) ResetOrder(set);
