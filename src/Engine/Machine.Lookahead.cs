@@ -35,8 +35,7 @@ public sealed partial class Machine
         private readonly Machine _machine;
         private readonly ulong[] _gva = new ulong[Depth];
         private readonly int[] _stage = new int[Depth];     // the next stage to run; 0 when there is none
-        // In a struct: a reference into an array of arrays costs a run-time type check (arrays are covariant).
-        private readonly GuestTableRef[] _guestTable = new GuestTableRef[Depth];
+        private readonly TableSlot[] _guestTable = new TableSlot[Depth];
         private readonly int[] _guestIndex = new int[Depth];
         private readonly ulong[] _gpa = new ulong[Depth];
         private readonly EptTables.Table?[] _eptTable = new EptTables.Table?[Depth];
@@ -47,11 +46,6 @@ public sealed partial class Machine
         private int _count;
 
         internal Lookahead(Machine machine) => _machine = machine;
-
-        private struct GuestTableRef
-        {
-            public ulong[]? Entries;
-        }
 
         /// <summary>
         /// Adds the address to be accessed after those already waiting; returns the address to access now,

@@ -27,17 +27,10 @@ public sealed class HostMemory
     {
         public readonly PageSize Backing = backing;
         public readonly ulong First = first;
-        public readonly ChunkPlace[] Chunks = new ChunkPlace[length];
+        public readonly Translation.TableSlot[] Chunks = new Translation.TableSlot[length];
     }
 
     private readonly Directory[] _directories;
-
-    // A directory's place for one chunk. An array of arrays would make every reference to a place
-    // check the element type at run time (arrays are covariant); an array of structs does not.
-    private struct ChunkPlace
-    {
-        public ulong[]? Chunk;
-    }
 
     // Open addressing over chunk keys stored plus one (0 marks a free place), with linear probing.
     private ulong[] _keys = new ulong[64];
@@ -96,7 +89,7 @@ public sealed class HostMemory
         foreach (var directory in _directories)
         {
             var at = chunk - directory.First;
-            if (directory.Backing == backing && at < (ulong)directory.Chunks.Length) return ref directory.Chunks[at].Chunk;
+            if (directory.Backing == backing && at < (ulong)directory.Chunks.Length) return ref directory.Chunks[at].Entries;
         }
         return ref Unsafe.NullRef<ulong[]?>();
     }

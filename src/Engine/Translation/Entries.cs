@@ -10,6 +10,16 @@ internal struct TableEntries
     private ulong _first;
 }
 
+/// <summary>
+/// A place for a 512-entry array read through <see cref="Pte.At"/> (a guest table, a chunk of host-page
+/// records), kept in arrays of such places: a reference into an array of arrays makes the runtime
+/// check the element type on every use (arrays are covariant), a reference into an array of structs does not.
+/// </summary>
+internal struct TableSlot
+{
+    public ulong[]? Entries;
+}
+
 /// <summary>x86-64 paging-structure entry bits (Intel SDM vol. 3A, 4.5), used by guest and shadow tables.</summary>
 public static class Pte
 {
