@@ -30,6 +30,10 @@ public sealed partial class Machine
         var counters = Counters;
         if (counters.Accesses >= _accessLimit) throw EngineException.AccessLimit(_accessLimit);
         counters.Accesses++;
+        // A non-canonical address is a #GP before any TLB lookup (SEMANTICS.md section 2, step 2); the
+        // TLB keys only the address bits a canonical address uses, so its alias must not reach them.
+        var shift = _canonicalShift;
+        if ((ulong)((long)(gva << shift) >> shift) != gva) return false;
         if (!_tlb.Lookup(gva, tag, out var perms) || (perms & required) != required) return false;
         counters.TlbHits++;
         return true;

@@ -76,7 +76,7 @@ public sealed partial class Machine
             pages += 1 + more;
             offset += (ulong)more * page.Bytes();
         }
-        process.Vmas.Add(new Vma(gva, gva + size, page, perms, VmaKind.Mapped));
+        process.Vmas.Add(Vma.Of(gva, size, page, perms, VmaKind.Mapped));
         return pages;
     }
 
@@ -158,7 +158,7 @@ public sealed partial class Machine
         var vma = process.Vmas.Find(gva);
         if (vma is not null) return vma.Kind == VmaKind.Hole ? null : vma;
         if (process.DemandAll is { } perms && gva < (_levels == 5 ? 1UL << 56 : 1UL << 47))
-            return new Vma(gva & ~0xfffUL, (gva & ~0xfffUL) + 4096, PageSize.Size4K, perms, VmaKind.Demand);
+            return Vma.Of(gva & ~0xfffUL, 4096, PageSize.Size4K, perms, VmaKind.Demand);
         return null;
     }
 
@@ -257,6 +257,17 @@ public sealed partial class Machine
     {
         RequireCurrent();
         if (Tracing) _trace!.Emit(new InvlpgEvent(Cycle, AccessNumber, new Gva(gva)));
+        if (!IsCanonical(gva))
+        {
+            // INVLPG of a non-canonical address is a NOP (SDM vol. 2A, INVLPG); under shadow paging it
+            // still exits, and KVM ignores it (kvm_mmu_invalidate_addr, is_noncanonical_invlpg_address).
+            if (_shadow is not null)
+            {
+                Exit(ExitReason.Invlpg, Tracing ? new InvlpgExit(Cycle, AccessNumber, new Gva(gva)) : null);
+                Resume();
+            }
+            return;
+        }
         _tlb.InvalidatePage(gva, _currentTag);
         // INVLPG also invalidates the paging-structure caches of the current PCID (SDM 4.10.4.1).
         _pwc?.FlushTag(_currentTag);
@@ -281,15 +292,16 @@ public sealed partial class Machine
     /// <summary>Run-time <c>demand</c>: only records the region.</summary>
     public void Demand(ulong gva, ulong size, PageSize page, Perms perms)
     {
-        RequireUnmapped("demand", gva, size).Vmas.Add(new Vma(gva, gva + size, page, perms, VmaKind.Demand));
+        RequireUnmapped("demand", gva, size).Vmas.Add(Vma.Of(gva, size, page, perms, VmaKind.Demand));
     }
 
     /// <summary>The current process, when no region of it overlaps [gva, gva + size) (mmap without MAP_FIXED's clobbering).</summary>
     private GuestProcess RequireUnmapped(string operation, ulong gva, ulong size)
     {
         var process = RequireCurrent();
-        if (process.Vmas.FirstOverlap(gva, gva + size) is { } other)
-            throw EngineException.MappingConflict($"{operation} {Hex.Format(gva)}..{Hex.Format(gva + size - 1)} overlaps the mapping {Hex.Format(other.Start)}..{Hex.Format(other.End - 1)}; unmap it first");
+        var last = gva + (size - 1);
+        if (process.Vmas.FirstOverlap(gva, last) is { } other)
+            throw EngineException.MappingConflict($"{operation} {Hex.Format(gva)}..{Hex.Format(last)} overlaps the mapping {Hex.Format(other.Start)}..{Hex.Format(other.Last)}; unmap it first");
         return process;
     }
 
@@ -299,10 +311,11 @@ public sealed partial class Machine
     public void Unmap(ulong gva, ulong size)
     {
         var process = RequireCurrent();
-        var changed = RewriteLeaves(process, gva, gva + size, "unmap", (_, _) => 0);
-        process.Vmas.RemoveRange(gva, gva + size);
+        var last = gva + (size - 1);
+        var changed = RewriteLeaves(process, gva, last, "unmap", (_, _) => 0);
+        process.Vmas.RemoveRange(gva, last);
         if (process.DemandAll is not null)
-            process.Vmas.Add(new Vma(gva, gva + size, PageSize.Size4K, default, VmaKind.Hole));
+            process.Vmas.Add(new Vma(gva, last, PageSize.Size4K, default, VmaKind.Hole));
         if (Tracing) _trace!.Emit(new PageTableEditEvent(Cycle, AccessNumber, "unmap", new Gva(gva), size, changed.Count));
         FlushChanged(changed);
     }
@@ -311,36 +324,37 @@ public sealed partial class Machine
     public void Protect(ulong gva, ulong size, Perms perms)
     {
         var process = RequireCurrent();
-        var changed = RewriteLeaves(process, gva, gva + size, "protect",
+        var last = gva + (size - 1);
+        var changed = RewriteLeaves(process, gva, last, "protect",
             (entry, level) => (entry & Pte.AddressMask) | LeafBits(perms, level));
-        process.Vmas.SetPerms(gva, gva + size, perms);
+        process.Vmas.SetPerms(gva, last, perms);
         if (process.DemandAll is not null)
         {
             // Under demand all, protecting untouched space creates a region with the new permissions.
-            for (var v = gva; v < gva + size;)
+            // Inclusive ends: the range may end at 2^64, where v would wrap past its last address.
+            for (var v = gva; ;)
             {
                 var vma = process.Vmas.Find(v);
-                if (vma is not null) { v = vma.End; continue; }
-                var next = process.Vmas.All.Where(x => x.Start > v).Select(x => x.Start).DefaultIfEmpty(gva + size).Min();
-                var end = Math.Min(next, gva + size);
-                process.Vmas.Add(new Vma(v, end, PageSize.Size4K, perms, VmaKind.Demand));
-                v = end;
+                var regionLast = vma?.Last ?? Math.Min(last, process.Vmas.All.Where(x => x.Start > v).Select(x => x.Start - 1).DefaultIfEmpty(last).Min());
+                if (vma is null) process.Vmas.Add(new Vma(v, regionLast, PageSize.Size4K, perms, VmaKind.Demand));
+                if (regionLast >= last) break;
+                v = regionLast + 1;
             }
         }
         if (Tracing) _trace!.Emit(new PageTableEditEvent(Cycle, AccessNumber, "protect", new Gva(gva), size, changed.Count));
         FlushChanged(changed);
     }
 
-    /// <summary>Rewrites every present leaf in [start, end); returns the base of each page changed.</summary>
-    private List<ulong> RewriteLeaves(GuestProcess process, ulong start, ulong end, string operation, Func<ulong, int, ulong> rewrite)
+    /// <summary>Rewrites every present leaf in [start, last]; returns the base of each page changed.</summary>
+    private List<ulong> RewriteLeaves(GuestProcess process, ulong start, ulong last, string operation, Func<ulong, int, ulong> rewrite)
     {
         var changed = new List<ulong>();
         var leaves = new List<(ulong Table, int Level, int Index, ulong Entry, ulong Base)>();
-        CollectLeaves(process.Root, _levels, 0, start, end, leaves);
+        CollectLeaves(process.Root, _levels, 0, start, last, leaves);
         foreach (var leaf in leaves)
         {
             var coverage = Pte.Coverage(leaf.Level);
-            if (leaf.Base < start || leaf.Base + coverage > end)
+            if (leaf.Base < start || leaf.Base + (coverage - 1) > last)
                 throw EngineException.MappingConflict($"{operation} of part of the {SizeOfLevel(leaf.Level).Text()} page at {Hex.Format(leaf.Base)}: split it or {operation} the whole page");
         }
         foreach (var leaf in leaves)
@@ -351,20 +365,22 @@ public sealed partial class Machine
         return changed;
     }
 
-    private void CollectLeaves(ulong table, int level, ulong tableBase, ulong start, ulong end,
+    private void CollectLeaves(ulong table, int level, ulong tableBase, ulong start, ulong last,
         List<(ulong Table, int Level, int Index, ulong Entry, ulong Base)> leaves)
     {
         var coverage = Pte.Coverage(level);
         var entries = _guestTables[table];
         for (var i = 0; i < 512; i++)
         {
+            // The last address an entry covers, not the one after it: the root's last entry covers the
+            // top of the address space, where base + coverage wraps to 0.
             var entryBase = SignExtend(tableBase + (ulong)i * coverage);
-            var entryEnd = entryBase + coverage;
-            if (entryEnd <= start || entryBase >= end) continue;
+            var entryLast = entryBase + (coverage - 1);
+            if (entryLast < start || entryBase > last) continue;
             var entry = entries[i];
             if ((entry & Pte.Present) == 0) continue;
             if (level == 1 || (entry & Pte.PageSize) != 0) leaves.Add((table, level, i, entry, entryBase));
-            else CollectLeaves(entry & Pte.AddressMask, level - 1, entryBase, start, end, leaves);
+            else CollectLeaves(entry & Pte.AddressMask, level - 1, entryBase, start, last, leaves);
         }
     }
 

@@ -197,7 +197,7 @@ public sealed partial class Machine
         }
         var coverage = Pte.Coverage(level);
         var start = SignExtend(page.GvaBase + (ulong)index * coverage);
-        _tlb.FlushRange(page.Tag, start, start + coverage);
+        _tlb.FlushRange(page.Tag, start, start + (coverage - 1));
     }
 
     /// <summary>KVM's INVLPG handler: clear the shadow leaf for the address.</summary>

@@ -24,6 +24,8 @@ public sealed partial class Machine
     private readonly MachineOptions _options;
     private readonly MmuMode _mode;
     private readonly int _levels;
+    // 64 less the virtual-address width: a canonical address survives a shift left and back unchanged.
+    private readonly int _canonicalShift;
     private readonly ulong[] _prices;
     private readonly SlotInfo[] _slots;
     private readonly TableStore _guestTables = new();
@@ -55,6 +57,7 @@ public sealed partial class Machine
         _options = options;
         _mode = options.Mode;
         _levels = options.GuestLevels;
+        _canonicalShift = 64 - (_levels == 5 ? 57 : 48);
         _prices = [.. options.Costs.Prices()];
         Counters.AccessPrice = _prices[(int)CostKind.Access];
         _accessLimit = options.MaxAccesses > 0 ? options.MaxAccesses : long.MaxValue;
@@ -115,7 +118,7 @@ public sealed partial class Machine
                     MapRange(process, m.Gva, m.Size, m.Page, m.Gpa, m.Perms);
                     break;
                 case MappingKind.Demand:
-                    process.Vmas.Add(new Vma(m.Gva, m.Gva + m.Size, m.Page, m.Perms, VmaKind.Demand));
+                    process.Vmas.Add(Vma.Of(m.Gva, m.Size, m.Page, m.Perms, VmaKind.Demand));
                     break;
                 case MappingKind.DemandAll:
                     process.DemandAll = m.Perms;

@@ -179,7 +179,8 @@ public sealed class ScriptInterpreter
                 {
                     var (from, size, stride, times) = (fromF(), sizeF(), strideF(), timesF());
                     if (stride == 0) throw new ScriptError(Errors.ZeroNotAllowed(s.Stride.Span, "sweep stride"));
-                    if (from + size < from) throw new ScriptError(Errors.RunTimeOverflow(s.Span, "the sweep's end address"));
+                    // The last address may be 2^64 - 1: only a range that passes 2^64 wraps.
+                    if (size != 0 && from + (size - 1) < from) throw new ScriptError(Errors.RunTimeOverflow(s.Span, "the sweep's end address"));
                     Guard(s.Span, () => machine.Sweep(from, size, stride, times, s.Kind, s.Kernel, poll));
                 };
             }
@@ -332,7 +333,7 @@ public sealed class ScriptInterpreter
         if (gva % bytes != 0) throw new ScriptError(Errors.HugeGvaNotAligned(span, gva, page.Text()));
         if (gpa % bytes != 0) throw new ScriptError(Errors.HugeGpaNotAligned(span, gpa, page.Text()));
         var bits = _machine.Options.GuestLevels == 5 ? 57 : 48;
-        if (gva + size < gva || !Canonical.IsCanonical(gva, bits) || !Canonical.IsCanonical(gva + size - 1, bits) || (gva >> 63) != ((gva + size - 1) >> 63))
+        if (gva + (size - 1) < gva || !Canonical.IsCanonical(gva, bits) || !Canonical.IsCanonical(gva + size - 1, bits) || (gva >> 63) != ((gva + size - 1) >> 63))
             throw new ScriptError(Errors.NonCanonical(span, gva, bits));
     }
 

@@ -241,18 +241,18 @@ public sealed class Tlb
             if (IsValidOf(_keys[i], tag)) Drop(i);
     }
 
-    /// <summary>Drops every entry of one tag that overlaps [start, end) of virtual addresses.</summary>
-    public void FlushRange(int tag, ulong start, ulong end)
+    /// <summary>Drops every entry of one tag that overlaps [start, last] of (canonical) virtual addresses.</summary>
+    public void FlushRange(int tag, ulong start, ulong last)
     {
         _last = -1;
         start &= VaMask;
-        end = ((end - 1) & VaMask) + 1;
+        last &= VaMask;
         for (var i = 0; i < _keys.Length; i++)
         {
             if (!IsValidOf(_keys[i], tag)) continue;
             var (pageStart, shift) = PageOf(_keys[i]);
-            var pageEnd = pageStart + (1UL << shift);
-            if (pageStart < end && start < pageEnd) Drop(i);
+            var pageLast = pageStart + ((1UL << shift) - 1);
+            if (pageStart <= last && start <= pageLast) Drop(i);
         }
     }
 }

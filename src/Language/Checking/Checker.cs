@@ -238,8 +238,8 @@ public sealed class Checker
                         if (info.Kind == MappingKind.DemandAll && mappings.Any(m => m.Kind == MappingKind.DemandAll))
                             Report(Errors.DemandAllTwice(stmt.Span, p.Name.Text));
                         else if (info.Kind != MappingKind.DemandAll &&
-                                 mappings.FirstOrDefault(m => m.Kind != MappingKind.DemandAll && m.Gva < info.Gva + info.Size && info.Gva < m.Gva + m.Size) is { } other)
-                            Report(Errors.MappingsOverlap(stmt.Span, p.Name.Text, info.Gva, info.Gva + info.Size, other.Gva, other.Gva + other.Size));
+                                 mappings.FirstOrDefault(m => m.Kind != MappingKind.DemandAll && m.Gva <= info.Gva + (info.Size - 1) && info.Gva <= m.Gva + (m.Size - 1)) is { } other)
+                            Report(Errors.MappingsOverlap(stmt.Span, p.Name.Text, info.Gva, info.Gva + (info.Size - 1), other.Gva, other.Gva + (other.Size - 1)));
                         mappings.Add(info);
                     }
                     break;
@@ -290,7 +290,8 @@ public sealed class Checker
         if (gva % page.Bytes() != 0) { Report(Errors.HugeGvaNotAligned(gvaSpan, gva, page.Text())); ok = false; }
         if (size == 0 || size % page.Bytes() != 0) { Report(Errors.MappingSize(sizeSpan, size, page.Text())); ok = false; }
         if (!ok) return false;
-        if (gva + size < gva) { Report(Errors.NonCanonical(gvaSpan, gva, VirtualBits)); return false; }
+        // A region may end exactly at 2^64; only one whose last byte passes it wraps.
+        if (gva + (size - 1) < gva) { Report(Errors.NonCanonical(gvaSpan, gva, VirtualBits)); return false; }
         return CheckCanonicalRange(gvaSpan, gva, gva + size - 1);
     }
 

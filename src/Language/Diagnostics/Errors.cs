@@ -97,8 +97,9 @@ public static class Errors
     public static Diagnostic MappingSize(TextSpan span, ulong size, string page) =>
         Error("MS0303", span, size == 0 ? "mapping size is zero" : $"mapping size {Hex(size)} is not a multiple of the {page} page");
 
-    public static Diagnostic MappingsOverlap(TextSpan span, string process, ulong start, ulong end, ulong otherStart, ulong otherEnd) =>
-        Error("MS0304", span, $"in process '{process}', {Hex(start)}..{Hex(end - 1)} overlaps the mapping {Hex(otherStart)}..{Hex(otherEnd - 1)}");
+    /// <summary>Ranges by their first and last address: a mapping may end exactly at 2^64.</summary>
+    public static Diagnostic MappingsOverlap(TextSpan span, string process, ulong start, ulong last, ulong otherStart, ulong otherLast) =>
+        Error("MS0304", span, $"in process '{process}', {Hex(start)}..{Hex(last)} overlaps the mapping {Hex(otherStart)}..{Hex(otherLast)}");
 
     public static Diagnostic NonCanonical(TextSpan span, ulong address, int bits) =>
         Error("MS0305", span, $"address {Hex(address)} is not canonical with {bits}-bit virtual addresses");

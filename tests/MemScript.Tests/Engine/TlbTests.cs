@@ -102,12 +102,12 @@ public class TlbTests
                         reference.RemoveWhere(e => e.Tag == op.Tag);
                         break;
                     case < 98:
-                        var (start, end) = (op.Va, op.Va + 0x3000);
-                        tlb.FlushRange(op.Tag, start, end);
+                        var (start, last) = (op.Va, op.Va + 0x2fff);
+                        tlb.FlushRange(op.Tag, start, last);
                         reference.RemoveWhere(e =>
                         {
                             var pageStart = e.Va >> (12 + 9 * e.Size) << (12 + 9 * e.Size);
-                            return e.Tag == op.Tag && pageStart < end && start < pageStart + (1UL << (12 + 9 * e.Size));
+                            return e.Tag == op.Tag && pageStart <= last && start <= pageStart + ((1UL << (12 + 9 * e.Size)) - 1);
                         });
                         break;
                     default:
@@ -139,6 +139,23 @@ public class TlbTests
             Assert.That(tlb.Lookup(c, 0, out var perms), Is.True);
             Assert.That(perms, Is.EqualTo(TlbPerms.Write));
             Assert.That(tlb.Lookup(a, 0, out _), Is.True, "the second fill of c evicted a");
+        });
+    }
+
+    // A range at the very top of the address space: its end, one past its last byte, is 2^64 and
+    // wraps to 0 as a 64-bit number. The flush takes the last address instead.
+    [Test]
+    public void A_flush_of_the_topmost_page_drops_its_entry()
+    {
+        var tlb = new Tlb(16, 4);
+        const ulong top = 0xffff_ffff_ffff_f000, bottom = 0x0000_7fff_ffff_f000;
+        tlb.Fill(top, 0, 0, TlbPerms.Write, 0x5000, 0);
+        tlb.Fill(bottom, 0, 0, TlbPerms.Write, 0x6000, 0);
+        tlb.FlushRange(0, top, ulong.MaxValue);
+        Assert.Multiple(() =>
+        {
+            Assert.That(tlb.Lookup(top, 0, out _), Is.False, "the topmost page is flushed");
+            Assert.That(tlb.Lookup(bottom, 0, out _), Is.True, "the top of the lower half is another page");
         });
     }
 }
