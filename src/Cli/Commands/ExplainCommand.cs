@@ -18,7 +18,7 @@ public static class ExplainCommand
         var at = new Option<string>("--at") { Description = "the guest-virtual address to explain (hex with 0x, or decimal)", Required = true };
         var process = new Option<string>("--process", "-p") { Description = "the process whose tables to walk (default: the one running at that point)" };
         var mode = new Option<string>("--mode", "-m") { Description = "MMU mode (default: the file's mmu line, else ept)" };
-        mode.AcceptOnlyFromAmong("native", "software", "shadow", "ept");
+        mode.AcceptOnlyFromAmong([.. Vocabulary.Modes.Select(m => m.Name)]);
         var after = new Option<long?>("--after") { Description = "explain the state after this many accesses of the timeline (default: all)" };
         var command = new Command("explain", "Show the whole translation path of one address: every guest, EPT or shadow entry, the slot, the host page, and what a TLB miss there costs.")
         {

@@ -2,7 +2,6 @@ using System.CommandLine;
 using MemScript.Cli.Reports;
 using MemScript.Engine.Inspection;
 using MemScript.Engine.Interpreter;
-using MemScript.Language;
 
 namespace MemScript.Cli.Commands;
 
@@ -16,7 +15,7 @@ public static class ReportCommand
         var file = new Argument<string>("file") { Description = "the scenario (.memscript)" };
         var output = new Option<string>("--output", "-o") { Description = "the HTML file to write", Required = true };
         var mode = new Option<string>("--mode", "-m") { Description = "native, software, shadow, ept, or all (default: all)" };
-        mode.AcceptOnlyFromAmong("native", "software", "shadow", "ept", "all");
+        mode.AcceptOnlyFromAmong([.. Vocabulary.Modes.Select(m => m.Name), "all"]);
         var at = new Option<string>("--at") { Description = "the guest-virtual address whose translation path is drawn (default: the first access)" };
         var command = new Command("report", "Write a self-contained HTML report: the comparison, charts of where the cycles go, and the drawn translation path of one address.")
         {

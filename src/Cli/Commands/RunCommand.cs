@@ -23,7 +23,7 @@ public static class RunCommand
         {
             Description = "MMU mode: native, software, shadow, ept, or all to run every mode on fresh machines and compare them (default: the file's mmu line, else ept)",
         };
-        mode.AcceptOnlyFromAmong("native", "software", "shadow", "ept", "all");
+        mode.AcceptOnlyFromAmong([.. Vocabulary.Modes.Select(m => m.Name), "all"]);
         var trace = new Option<bool>("--trace", "-t") { Description = "print the event trace (exits, faults, fills) before the report" };
         var format = new Option<string>("--format", "-f") { Description = "report format", DefaultValueFactory = _ => "text" };
         format.AcceptOnlyFromAmong("text", "json", "csv");

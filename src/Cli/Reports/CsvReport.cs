@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using MemScript.Language;
 
 namespace MemScript.Cli.Reports;
 

@@ -118,7 +118,7 @@ public static class HtmlReport
         sb.Append("<table class=\"numbers\">\n<thead><tr><th>reason</th><th>number</th>");
         foreach (var r in runs) sb.Append($"<th>{Vocabulary.ModeName(r.Mode)}: count</th><th>cycles</th>");
         sb.Append("</tr></thead>\n<tbody>\n");
-        for (var i = 0; i < ExitReasons.Count; i++)
+        for (var i = 0; i < Vocabulary.ExitReasons.Length; i++)
         {
             if (runs.All(r => r.Counters.ExitsByReason[i] == 0)) continue;
             var reason = (ExitReason)i;

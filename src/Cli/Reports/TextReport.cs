@@ -114,7 +114,7 @@ public static class TextReport
         if (run.Counters.Exits > 0)
         {
             var exits = NewTable(border, "VM exits by reason", "reason", "number", "count", "share", "cycles", "cycles/exit");
-            for (var i = 0; i < ExitReasons.Count; i++)
+            for (var i = 0; i < Vocabulary.ExitReasons.Length; i++)
             {
                 var count = run.Counters.ExitsByReason[i];
                 if (count == 0) continue;
@@ -208,7 +208,7 @@ public static class TextReport
         if (runs.Any(r => r.Counters.Exits > 0))
         {
             var exits = NewTable(border, "VM exits by reason (count / cycles)", ["reason", .. columns[1..]]);
-            for (var i = 0; i < ExitReasons.Count; i++)
+            for (var i = 0; i < Vocabulary.ExitReasons.Length; i++)
             {
                 if (runs.All(r => r.Counters.ExitsByReason[i] == 0)) continue;
                 AddRow(exits, [((ExitReason)i).Name(), .. runs.Select(r => r.Counters.ExitsByReason[i] == 0 ? "-"

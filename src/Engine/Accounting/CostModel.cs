@@ -2,68 +2,68 @@ using System.Collections.Immutable;
 
 namespace MemScript.Engine.Accounting;
 
-/// <summary>What a cycle charge is for; several kinds share one price (zero-page is charged to guest or host).</summary>
+/// <summary>What a cycle charge is for: each kind is priced by one named <see cref="Cost"/> (zero-page is charged to guest or host).</summary>
 public enum CostKind
 {
     Access, WalkRef, HvRef, SlotLookup, VmExit, GuestFault, HostFault, ZeroPageGuest, ZeroPageHost,
     PteWrite, Emulate, ShadowFill, EptFill, Cr3Switch, MmioExit,
 }
 
-/// <summary>The cycle prices of SEMANTICS.md section 8, with its defaults; any can be overridden by <c>cost NAME VALUE</c>.</summary>
-public sealed record CostModel
+/// <summary>One kind of charge: the cost that prices it and the category reports show it under.</summary>
+public sealed record ChargeKind(CostKind Kind, Cost Price, string Category);
+
+/// <summary>The table of charge kinds, indexed by <see cref="CostKind"/>; categories in report order.</summary>
+public static class ChargeKinds
 {
-    public ulong Access { get; init; } = 1;
-    public ulong WalkRef { get; init; } = 30;
-    public ulong HvRef { get; init; } = 40;
-    public ulong SlotLookup { get; init; } = 20;
-    public ulong VmExit { get; init; } = 1200;
-    public ulong GuestFault { get; init; } = 1500;
-    public ulong HostFault { get; init; } = 2000;
-    public ulong ZeroPage { get; init; } = 400;
-    public ulong PteWrite { get; init; } = 10;
-    public ulong Emulate { get; init; } = 800;
-    public ulong ShadowFill { get; init; } = 300;
-    public ulong EptFill { get; init; } = 300;
-    public ulong Cr3Switch { get; init; } = 100;
-    public ulong MmioExit { get; init; } = 4000;
+    public static readonly ImmutableArray<ChargeKind> All =
+    [
+        new(CostKind.Access, Cost.Access, "accesses"),
+        new(CostKind.WalkRef, Cost.WalkRef, "hardware page walks"),
+        new(CostKind.HvRef, Cost.HvRef, "software walks, slot lookups"),
+        new(CostKind.SlotLookup, Cost.SlotLookup, "software walks, slot lookups"),
+        new(CostKind.VmExit, Cost.VmExit, "VM exits and entries"),
+        new(CostKind.GuestFault, Cost.GuestFault, "guest page faults"),
+        new(CostKind.HostFault, Cost.HostFault, "host page faults"),
+        new(CostKind.ZeroPageGuest, Cost.ZeroPage, "guest page faults"),
+        new(CostKind.ZeroPageHost, Cost.ZeroPage, "host page faults"),
+        new(CostKind.PteWrite, Cost.PteWrite, "guest page faults"),
+        new(CostKind.Emulate, Cost.Emulate, "emulated PT writes"),
+        new(CostKind.ShadowFill, Cost.ShadowFill, "shadow/EPT fills"),
+        new(CostKind.EptFill, Cost.EptFill, "shadow/EPT fills"),
+        new(CostKind.Cr3Switch, Cost.Cr3Switch, "CR3 loads"),
+        new(CostKind.MmioExit, Cost.MmioExit, "MMIO to the VMM"),
+    ];
+}
 
-    /// <summary>The shadow-table limit when set by <c>cost shadow-pages N</c>; null means KVM's default.</summary>
-    public ulong? ShadowPages { get; init; }
+/// <summary>
+/// The cycle prices of SEMANTICS.md section 8, by <see cref="Cost"/>, with the defaults of
+/// <see cref="Vocabulary.Costs"/>; any can be overridden by <c>cost NAME VALUE</c>.
+/// </summary>
+public sealed record CostModel(ImmutableArray<ulong> Values, ulong? ShadowPages)
+{
+    public static CostModel Default { get; } = new([.. Vocabulary.Costs.Select(c => c.Default ?? 0)], null);
 
-    public static CostModel Default { get; } = new();
+    public ulong this[Cost cost] => Values[(int)cost];
+
+    public ulong Access => this[Cost.Access];
+    public ulong WalkRef => this[Cost.WalkRef];
+    public ulong HvRef => this[Cost.HvRef];
+    public ulong SlotLookup => this[Cost.SlotLookup];
+    public ulong VmExit => this[Cost.VmExit];
 
     public static CostModel FromOverrides(IEnumerable<(string Name, ulong Value)> overrides)
     {
-        var model = Default;
+        var values = Default.Values.ToArray();
+        ulong? shadowPages = null;
         foreach (var (name, value) in overrides)
         {
-            model = name switch
-            {
-                "access" => model with { Access = value },
-                "walk-ref" => model with { WalkRef = value },
-                "hv-ref" => model with { HvRef = value },
-                "slot-lookup" => model with { SlotLookup = value },
-                "vm-exit" => model with { VmExit = value },
-                "guest-fault" => model with { GuestFault = value },
-                "host-fault" => model with { HostFault = value },
-                "zero-page" => model with { ZeroPage = value },
-                "pte-write" => model with { PteWrite = value },
-                "emulate" => model with { Emulate = value },
-                "shadow-fill" => model with { ShadowFill = value },
-                "ept-fill" => model with { EptFill = value },
-                "cr3-switch" => model with { Cr3Switch = value },
-                "mmio-exit" => model with { MmioExit = value },
-                "shadow-pages" => model with { ShadowPages = value },
-                _ => throw new ArgumentException($"unknown cost '{name}'", nameof(overrides)),
-            };
+            if (!Vocabulary.TryParseCost(name, out var cost)) throw new ArgumentException($"unknown cost '{name}'", nameof(overrides));
+            if (cost == Cost.ShadowPages) shadowPages = value;
+            else values[(int)cost] = value;
         }
-        return model;
+        return new([.. values], shadowPages);
     }
 
     /// <summary>Prices indexed by <see cref="CostKind"/>, for the hot path.</summary>
-    public ImmutableArray<ulong> Prices() =>
-    [
-        Access, WalkRef, HvRef, SlotLookup, VmExit, GuestFault, HostFault, ZeroPage, ZeroPage,
-        PteWrite, Emulate, ShadowFill, EptFill, Cr3Switch, MmioExit,
-    ];
+    public ulong[] Prices() => [.. ChargeKinds.All.Select(k => this[k.Price])];
 }

@@ -1,11 +1,11 @@
 using System.Collections.Immutable;
-using MemScript.Language;
+using System.Runtime.InteropServices;
 
 namespace MemScript.Engine.Accounting;
 
 /// <summary>
 /// The live counters of one machine. Fields, not properties, so the hot path increments them directly;
-/// <see cref="Snapshot"/> turns them into an immutable <see cref="CounterSet"/>.
+/// <see cref="Snapshot"/> turns them into an immutable <see cref="CounterSet"/> indexed by <see cref="CounterId"/>.
 /// </summary>
 public sealed class Counters
 {
@@ -18,73 +18,86 @@ public sealed class Counters
     public ulong AccessPrice;
 
     public ulong TotalCycles => Cycles + (ulong)Accesses * AccessPrice;
-    public readonly long[] ExitsByReason = new long[ExitReasons.Count];
-    public readonly ulong[] CyclesByKind = new ulong[Enum.GetValues<CostKind>().Length];
+    public readonly long[] ExitsByReason = new long[Vocabulary.ExitReasons.Length];
+    public readonly ulong[] CyclesByKind = new ulong[ChargeKinds.All.Length];
 
     /// <summary>Cycles from each exit until the guest resumes: the exit itself and its handler's work.</summary>
-    public readonly ulong[] CyclesByExit = new ulong[ExitReasons.Count];
+    public readonly ulong[] CyclesByExit = new ulong[Vocabulary.ExitReasons.Length];
+
+    /// <summary>The value of a counter now (the one place that maps <see cref="CounterId"/> to a field).</summary>
+    public long this[CounterId id] => id switch
+    {
+        CounterId.Accesses => Accesses,
+        CounterId.Cycles => (long)TotalCycles,
+        CounterId.TlbHits => TlbHits,
+        CounterId.TlbMisses => TlbMisses,
+        CounterId.WalkRefs => WalkRefs,
+        CounterId.HvRefs => HvRefs,
+        CounterId.GuestFaults => GuestFaults,
+        CounterId.HostFaults => HostFaults,
+        CounterId.Segv => Segv,
+        CounterId.Exits => Exits,
+        CounterId.Mmio => Mmio,
+        CounterId.PagesGuestPt => PagesGuestPt,
+        CounterId.PagesShadow => PagesShadow,
+        CounterId.PagesEpt => PagesEpt,
+        CounterId.PagesHost => PagesHost,
+        _ => throw new ArgumentOutOfRangeException(nameof(id), id, "a counter of the vocabulary without a field"),
+    };
 
     public CounterSet Snapshot()
     {
         var byKind = CyclesByKind.ToArray();
         byKind[(int)CostKind.Access] = (ulong)Accesses * AccessPrice;
-        return new(Accesses, TotalCycles, TlbHits, TlbMisses, WalkRefs, HvRefs, GuestFaults, HostFaults, Segv, Exits, Mmio,
-            PagesGuestPt, PagesShadow, PagesEpt, PagesHost, [.. ExitsByReason], [.. byKind], [.. CyclesByExit]);
+        var values = new long[Vocabulary.Counters.Length];
+        for (var i = 0; i < values.Length; i++) values[i] = this[(CounterId)i];
+        return new(ImmutableCollectionsMarshal.AsImmutableArray(values), [.. ExitsByReason], [.. byKind], [.. CyclesByExit]);
     }
 }
 
 /// <summary>The counters at one moment, as a plain value that can be subtracted (deltas between marks) and printed.</summary>
-public sealed record CounterSet(
-    long Accesses, ulong Cycles, long TlbHits, long TlbMisses, long WalkRefs, long HvRefs, long GuestFaults,
-    long HostFaults, long Segv, long Exits, long Mmio, long PagesGuestPt, long PagesShadow, long PagesEpt,
-    long PagesHost, ImmutableArray<long> ExitsByReason, ImmutableArray<ulong> CyclesByKind, ImmutableArray<ulong> CyclesByExit)
+public sealed record CounterSet(ImmutableArray<long> Values, ImmutableArray<long> ExitsByReason, ImmutableArray<ulong> CyclesByKind, ImmutableArray<ulong> CyclesByExit)
 {
     public static CounterSet Zero { get; } = new Counters().Snapshot();
 
-    /// <summary>The value of a counter by its language name (<c>tlb.hits</c>, <c>exits.EPT_VIOLATION</c>...).</summary>
-    public long Get(string name) => name switch
-    {
-        "accesses" => Accesses,
-        "cycles" => (long)Cycles,
-        "tlb.hits" => TlbHits,
-        "tlb.misses" => TlbMisses,
-        "walk.refs" => WalkRefs,
-        "hv.refs" => HvRefs,
-        "faults.guest" => GuestFaults,
-        "faults.host" => HostFaults,
-        "faults.segv" => Segv,
-        "exits" => Exits,
-        "mmio" => Mmio,
-        "pages.guest-pt" => PagesGuestPt,
-        "pages.shadow" => PagesShadow,
-        "pages.ept" => PagesEpt,
-        "pages.host" => PagesHost,
-        _ when name.StartsWith("exits.", StringComparison.Ordinal) => ExitCount(name["exits.".Length..]),
-        _ => throw new ArgumentException($"unknown counter '{name}'", nameof(name)),
-    };
+    public long this[CounterId id] => Values[(int)id];
 
-    private long ExitCount(string reason)
+    public long Accesses => this[CounterId.Accesses];
+    public ulong Cycles => (ulong)this[CounterId.Cycles];
+    public long TlbHits => this[CounterId.TlbHits];
+    public long TlbMisses => this[CounterId.TlbMisses];
+    public long WalkRefs => this[CounterId.WalkRefs];
+    public long HvRefs => this[CounterId.HvRefs];
+    public long GuestFaults => this[CounterId.GuestFaults];
+    public long HostFaults => this[CounterId.HostFaults];
+    public long Segv => this[CounterId.Segv];
+    public long Exits => this[CounterId.Exits];
+    public long Mmio => this[CounterId.Mmio];
+    public long PagesGuestPt => this[CounterId.PagesGuestPt];
+    public long PagesShadow => this[CounterId.PagesShadow];
+    public long PagesEpt => this[CounterId.PagesEpt];
+    public long PagesHost => this[CounterId.PagesHost];
+
+    /// <summary>The value of a counter by its language name (<c>tlb.hits</c>, <c>exits.EPT_VIOLATION</c>...).</summary>
+    public long Get(string name)
     {
-        for (var i = 0; i < ExitReasons.Count; i++)
-            if (((ExitReason)i).Name() == reason) return ExitsByReason[i];
-        throw new ArgumentException($"unknown exit reason '{reason}'", nameof(reason));
+        if (Vocabulary.TryParseCounter(name, out var id)) return this[id];
+        if (name.StartsWith("exits.", StringComparison.Ordinal) && Vocabulary.TryParseExitReason(name["exits.".Length..], out var reason))
+            return ExitsByReason[(int)reason];
+        throw new ArgumentException($"unknown counter '{name}'", nameof(name));
     }
 
     /// <summary>The counters in report order, with <c>exits.REASON</c> for every reason that occurred.</summary>
     public IEnumerable<(string Name, long Value)> Named()
     {
-        foreach (var name in Vocabulary.Counters) yield return (name, Get(name));
-        for (var i = 0; i < ExitReasons.Count; i++)
-            if (ExitsByReason[i] != 0) yield return ("exits." + ((ExitReason)i).Name(), ExitsByReason[i]);
+        foreach (var counter in Vocabulary.Counters) yield return (counter.Name, this[counter.Id]);
+        foreach (var reason in Vocabulary.ExitReasons)
+            if (ExitsByReason[(int)reason.Reason] != 0) yield return ("exits." + reason.Name, ExitsByReason[(int)reason.Reason]);
     }
 
     /// <summary>The change from <paramref name="earlier"/> to this; page counts are differences too.</summary>
     public CounterSet Subtract(CounterSet earlier) => new(
-        Accesses - earlier.Accesses, Cycles - earlier.Cycles, TlbHits - earlier.TlbHits, TlbMisses - earlier.TlbMisses,
-        WalkRefs - earlier.WalkRefs, HvRefs - earlier.HvRefs, GuestFaults - earlier.GuestFaults,
-        HostFaults - earlier.HostFaults, Segv - earlier.Segv, Exits - earlier.Exits, Mmio - earlier.Mmio,
-        PagesGuestPt - earlier.PagesGuestPt, PagesShadow - earlier.PagesShadow, PagesEpt - earlier.PagesEpt,
-        PagesHost - earlier.PagesHost,
+        [.. Values.Zip(earlier.Values, (a, b) => a - b)],
         [.. ExitsByReason.Zip(earlier.ExitsByReason, (a, b) => a - b)],
         [.. CyclesByKind.Zip(earlier.CyclesByKind, (a, b) => a - b)],
         [.. CyclesByExit.Zip(earlier.CyclesByExit, (a, b) => a - b)]);

@@ -255,7 +255,7 @@ public sealed class ScriptInterpreter
                 return () => Guard(f.Span, machine.FlushTlb);
             case MapStmt m:
             {
-                var page = m.Page is null ? PageSize.Size4K : Vocabulary.ParsePageSize(m.Page.Text);
+                var page = m.Page is null ? PageSize.Size4K : PageSizes.Parse(m.Page.Text);
                 var (gvaF, gpaF) = (Compile(m.Gva), Compile(m.Gpa));
                 var sizeF = m.Size is null ? () => page.Bytes() : Compile(m.Size);
                 return () =>
@@ -269,7 +269,7 @@ public sealed class ScriptInterpreter
                 return () => machine.DemandAll(d.Perms);
             case DemandStmt d:
             {
-                var page = d.Page is null ? PageSize.Size4K : Vocabulary.ParsePageSize(d.Page.Text);
+                var page = d.Page is null ? PageSize.Size4K : PageSizes.Parse(d.Page.Text);
                 var (gvaF, sizeF) = (Compile(d.Gva!), Compile(d.Size!));
                 return () =>
                 {

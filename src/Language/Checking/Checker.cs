@@ -144,9 +144,9 @@ public sealed class Checker
                 break;
             case CostDecl d:
             {
-                if (!Vocabulary.Costs.Contains(d.Cost.Text))
+                if (!Vocabulary.TryParseCost(d.Cost.Text, out _))
                 {
-                    Report(Errors.UnknownCost(d.Cost.Span, d.Cost.Text, Vocabulary.Costs));
+                    Report(Errors.UnknownCost(d.Cost.Span, d.Cost.Text, Vocabulary.Costs.Select(c => c.Name)));
                     break;
                 }
                 if (!Once("cost " + d.Cost.Text, d.Span)) break;
@@ -177,7 +177,7 @@ public sealed class Checker
         var hva = Constant(s.Hva, _globals);
         if (id is null || gpa is null || size is null || hva is null) return null;
         var ok = true;
-        var backing = s.Backing is null ? PageSize.Size4K : Vocabulary.ParsePageSize(s.Backing.Text);
+        var backing = s.Backing is null ? PageSize.Size4K : PageSizes.Parse(s.Backing.Text);
 
         if (id > MaxSlotId) { Report(Errors.SlotIdRange(s.Id.Span, id.Value)); ok = false; }
         if ((gpa & 0xfff) != 0) { Report(Errors.SlotNotAligned(s.Gpa.Span, "gpa", gpa.Value)); ok = false; }
@@ -255,7 +255,7 @@ public sealed class Checker
         {
             case MapStmt m:
             {
-                var page = m.Page is null ? PageSize.Size4K : Vocabulary.ParsePageSize(m.Page.Text);
+                var page = m.Page is null ? PageSize.Size4K : PageSizes.Parse(m.Page.Text);
                 var gva = Constant(m.Gva, scope);
                 var size = m.Size is null ? page.Bytes() : Constant(m.Size, scope);
                 var gpa = Constant(m.Gpa, scope);
@@ -272,7 +272,7 @@ public sealed class Checker
                 return new MappingInfo(MappingKind.DemandAll, 0, 0, PageSize.Size4K, 0, d.Perms, d.Span);
             case DemandStmt d:
             {
-                var page = d.Page is null ? PageSize.Size4K : Vocabulary.ParsePageSize(d.Page.Text);
+                var page = d.Page is null ? PageSize.Size4K : PageSizes.Parse(d.Page.Text);
                 var gva = Constant(d.Gva!, scope);
                 var size = Constant(d.Size!, scope);
                 if (gva is null || size is null) return null;

@@ -151,7 +151,9 @@ public static class ScriptParser
 
     private static readonly Parser<char, Word> PageSizeWord = OneOfWords("page size (4K, 2M or 1G)", "4K", "2M", "1G");
 
-    private static readonly Parser<char, Word> ModeWord = OneOfWords("mode (native, software, shadow or ept)", "native", "software", "shadow", "ept");
+    private static readonly Parser<char, Word> ModeWord = OneOfWords(
+        $"mode ({string.Join(", ", Vocabulary.Modes[..^1].Select(m => m.Name))} or {Vocabulary.Modes[^1].Name})",
+        [.. Vocabulary.Modes.Select(m => m.Name)]);
 
     private static readonly Parser<char, (AccessKind Kind, TextSpan Span)> AccessWord =
         OneOf(

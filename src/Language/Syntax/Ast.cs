@@ -29,20 +29,6 @@ public sealed record BinaryExpr(BinaryOp Op, Expr Left, Expr Right, TextSpan Spa
 
 // ---------------------------------------------------------------- shared pieces
 
-/// <summary>The four MMU modes of the engine.</summary>
-public enum MmuMode { Native, Software, Shadow, Ept }
-
-public enum AccessKind { Read, Write, Exec }
-
-/// <summary>A page size of the language: 4K, 2M or 1G.</summary>
-public enum PageSize { Size4K, Size2M, Size1G }
-
-/// <summary>Mapping permissions: reads are always allowed; <c>kernel</c> makes a supervisor-only page.</summary>
-public readonly record struct Perms(bool Write, bool Exec, bool Kernel)
-{
-    public override string ToString() => "r" + (Write ? "w" : "") + (Exec ? "x" : "") + (Kernel ? " kernel" : "");
-}
-
 /// <summary>A keyword-valued field as written, with its span, so the checker can point at it.</summary>
 public sealed record Word(string Text, TextSpan Span) : Node(Span);
 

@@ -5,7 +5,6 @@ using ApprovalTests.Reporters.TestFrameworks;
 using MemScript.Cli.Reports;
 using MemScript.Engine.Interpreter;
 using MemScript.Engine.Tracing;
-using MemScript.Language;
 using MemScript.Tests.Support;
 
 [assembly: UseReporter(typeof(NUnit4Reporter))]

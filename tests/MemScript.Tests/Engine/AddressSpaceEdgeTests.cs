@@ -60,7 +60,7 @@ public class AddressSpaceEdgeTests
         {
             var r = Scenario.Run(text, mode);
             Assert.That(r.Counters.TlbHits, Is.EqualTo(1), $"{mode}: the page's entry survives");
-            Assert.That(r.Counters.ExitsByReason[(int)MemScript.Engine.Accounting.ExitReason.Invlpg], Is.EqualTo(mode == MmuMode.Shadow ? 1 : 0), $"{mode}");
+            Assert.That(r.Counters.ExitsByReason[(int)ExitReason.Invlpg], Is.EqualTo(mode == MmuMode.Shadow ? 1 : 0), $"{mode}");
         }
     }
 
@@ -108,7 +108,7 @@ public class AddressSpaceEdgeTests
             var r = Scenario.Run(text, mode);
             Assert.That(r.Counters.Segv, Is.EqualTo(1), $"{mode}: the unmapped page faults");
             if (mode == MmuMode.Shadow)
-                Assert.That(r.Counters.ExitsByReason[(int)MemScript.Engine.Accounting.ExitReason.Invlpg], Is.EqualTo(1), "the kernel's INVLPG exits");
+                Assert.That(r.Counters.ExitsByReason[(int)ExitReason.Invlpg], Is.EqualTo(1), "the kernel's INVLPG exits");
         }
     }
 

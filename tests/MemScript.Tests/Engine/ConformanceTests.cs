@@ -1,5 +1,4 @@
 using System.Text.Json;
-using MemScript.Language;
 using MemScript.Tests.Support;
 
 namespace MemScript.Tests.Engine;

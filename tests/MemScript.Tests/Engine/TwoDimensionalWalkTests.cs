@@ -1,5 +1,4 @@
 using MemScript.Engine.Tracing;
-using MemScript.Language;
 using MemScript.Tests.Support;
 
 namespace MemScript.Tests.Engine;
