@@ -42,3 +42,9 @@ public static class PageSizes
         _ => throw new ArgumentException($"unknown page size '{text}'", nameof(text)),
     };
 }
+
+/// <summary>The defaults of the machine and of KVM (SEMANTICS.md section 13): the v1 textbook machine, or a machine of today.</summary>
+public enum Profile { Classic, Modern }
+
+/// <summary>How writes to a <c>dirty-log</c> slot are logged (SEMANTICS.md 13.4).</summary>
+public enum DirtyTrack { Pml, Wp, Free }
