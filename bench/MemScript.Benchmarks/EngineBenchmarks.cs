@@ -31,7 +31,7 @@ public class EngineBenchmarks
     private static CheckedScript Check(string text) => Checker.CheckText(text).Script ?? throw new InvalidOperationException("benchmark scenario does not check");
 
     private static Machine Warm(string text, MmuMode mode, bool memo = true) =>
-        ScriptInterpreter.RunAndKeep(Check(text), new RunOptions { Mode = mode, WalkMemo = memo }).Machine;
+        ScriptInterpreter.RunAndKeep(Check(text), new RunOptions { Mode = mode, Accelerate = memo }).Machine;
 
     [GlobalSetup]
     public void Setup()

@@ -11,8 +11,8 @@ public sealed class EngineException(string code, string message) : Exception(mes
     public static EngineException OutOfGuestMemory(string process, ulong gva) =>
         new("MS0602", $"out of guest memory: the guest kernel found no free frame for process '{process}' at {Memory.Hex.Format(gva)}");
 
-    public static EngineException Livelock(ulong gva) =>
-        new("MS0603", $"livelock: the access to {Memory.Hex.Format(gva)} was retried more than 16 times");
+    public static EngineException Livelock(ulong gva, int retries) =>
+        new("MS0603", $"livelock: the access to {Memory.Hex.Format(gva)} was retried more than {retries} times");
 
     public static EngineException MappingConflict(string message) => new("MS0605", message);
 

@@ -1,11 +1,12 @@
 using System.Runtime.CompilerServices;
+using MemScript.Engine.Acceleration;
 using MemScript.Engine.Accounting;
+using MemScript.Engine.Guest;
 using MemScript.Engine.Memory;
+using MemScript.Engine.Modes;
 using MemScript.Engine.Tracing;
 using MemScript.Engine.Translation;
-using MemScript.Language;
 using MemScript.Language.Checking;
-using MemScript.Language.Syntax;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -15,83 +16,89 @@ namespace MemScript.Engine;
 internal enum FillOutcome { Filled, Retry, Dropped, Mmio }
 
 /// <summary>
-/// One simulated x86-64 machine under KVM in one MMU mode: guest memory and page tables, host memory,
-/// EPT or shadow tables, the TLB, and the counters and cycles of everything they do (SEMANTICS.md).
-/// Its operations are the guest's: accesses, CR3 loads, INVLPG and page-table edits.
+/// One simulated x86-64 machine under KVM in one MMU mode: the guest kernel and its page tables, host
+/// memory, the TLB and paging-structure caches, the mode's own structures (EPT, shadow tables), and the
+/// counters and cycles of everything they do (SEMANTICS.md). Its operations are the guest's: accesses,
+/// CR3 loads, INVLPG and page-table edits.
 /// </summary>
+/// <remarks>
+/// This class holds what every mode shares: the access (the TLB-hit path and the retry loop), the
+/// accounting, the host's memory and the TLB fill. What a TLB miss does is the mode's
+/// (<see cref="TranslationMode"/>, one class per mode in Modes/); the guest kernel's side is
+/// <see cref="GuestKernel"/>. Structures that only make the simulation faster sit behind
+/// <see cref="Accelerator"/>, which nothing here or in the modes looks inside.
+/// </remarks>
 public sealed partial class Machine
 {
+    /// <summary>Retries of one access beyond which the scenario is livelocked (SEMANTICS.md section 2, step 4).</summary>
+    internal const int MaxRetries = 16;
+
     private readonly MachineOptions _options;
-    private readonly MmuMode _mode;
-    private readonly int _levels;
     // 64 less the virtual-address width: a canonical address survives a shift left and back unchanged.
     private readonly int _canonicalShift;
     private readonly ulong[] _prices;
-    private readonly SlotInfo[] _slots;
-    private readonly TableStore _guestTables = new();
-    private readonly FrameAllocator _frames;
-    private readonly HostMemory _host;
-    private readonly Tlb _tlb;
-    private readonly PagingStructureCache? _pwc;
-    private readonly PagingStructureCache? _eptPwc;
-    private readonly EptTables? _ept;
-    private readonly ShadowTables? _shadow;
-    private readonly WalkMemo? _memo;
-    private readonly UpperPathCache? _upperPaths;
-    // EPT walks of guest page-table pages that succeeded, by page (see TranslateTable); none with
-    // paging-structure caches, whose contents decide how many references a walk makes.
-    private readonly ulong[]? _tableTranslations;
-    private readonly Dictionary<string, GuestProcess> _processes = new(StringComparer.Ordinal);
+    private readonly long _accessLimit;
     private readonly ITraceSink? _trace;
     private readonly ILogger _logger;
-    private GuestProcess? _current;
-    private int _currentTag;
-
-    private readonly long _accessLimit;
 
     // The exit being handled, or -1 while the guest runs: handler charges are attributed to it.
     private int _activeExit = -1;
 
+    /// <summary>The guest's paging depth (4 or 5).</summary>
+    internal readonly int Levels;
+    internal readonly Memslots Slots;
+    internal readonly HostMemory Host;
+    internal readonly Tlb Tlb;
+    /// <summary>The guest-dimension paging-structure caches (<c>pwc on</c>), or null.</summary>
+    internal readonly PagingStructureCache? Pwc;
+    internal readonly GuestKernel Kernel;
+    internal readonly TranslationMode Translation;
+    internal readonly Accelerator Fast;
+
+    /// <summary>The TLB tag of the current process (its PCID with <c>pcid on</c>, else 0).</summary>
+    internal int CurrentTag;
+
+    /// <summary>A machine for a checked scenario's slots and <c>map</c> targets.</summary>
     public Machine(MachineOptions options, CheckedScript script, ITraceSink? trace = null, ILogger? logger = null)
+        : this(options, script.Slots, script.MapTargets, trace, logger)
     {
-        _options = options;
-        _mode = options.Mode;
-        _levels = options.GuestLevels;
-        _canonicalShift = 64 - (_levels == 5 ? 57 : 48);
-        _prices = [.. options.Costs.Prices()];
-        Counters.AccessPrice = _prices[(int)CostKind.Access];
-        _accessLimit = options.MaxAccesses > 0 ? options.MaxAccesses : long.MaxValue;
-        _slots = script.Slots.OrderBy(s => s.Gpa).ToArray();
-        _host = new HostMemory(_slots.Select(s => (s.Hva, s.Size, s.Backing)));
-        _frames = new FrameAllocator(_slots, script.MapTargets);
-        _tlb = new Tlb(options.TlbEntries, options.TlbWays);
-        _trace = trace;
-        _logger = logger ?? NullLogger.Instance;
-        if (options.Pwc)
-        {
-            _pwc = new PagingStructureCache(_levels, options.PwcEntries);
-            if (_mode == MmuMode.Ept) _eptPwc = new PagingStructureCache(options.HostLevels, options.PwcEntries);
-        }
-        if (_mode == MmuMode.Ept)
-        {
-            _ept = new EptTables(options.HostLevels, () => _host.AllocateFrames(4096), rememberLastLevel: !options.Pwc && options.WalkMemo);
-            Counters.PagesEpt = 1;
-            // Direct-mapped by page: the guest kernel takes its table frames from the bottom of its
-            // memory, so 16 Ki slots hold the first 64 MiB of them without a collision.
-            if (!options.Pwc && options.WalkMemo) _tableTranslations = new ulong[1 << 14];
-        }
-        if (_mode == MmuMode.Shadow) _shadow = new ShadowTables(ShadowLimit(options, _slots));
-        // With paging-structure caches a walk's references depend on their contents, which the memo does not keep.
-        if (options.WalkMemo && !options.Pwc && _mode != MmuMode.Software) _memo = new WalkMemo();
-        if (_memo is not null && _mode == MmuMode.Ept) _upperPaths = new UpperPathCache();
     }
 
-    public MmuMode Mode => _mode;
+    /// <summary>A machine with these memslots; <paramref name="mapTargets"/> are the guest-physical ranges the guest kernel must not allocate.</summary>
+    public Machine(MachineOptions options, IEnumerable<SlotInfo> slots, IEnumerable<(ulong Start, ulong End)> mapTargets,
+        ITraceSink? trace = null, ILogger? logger = null)
+    {
+        _options = options;
+        Levels = options.GuestLevels;
+        _canonicalShift = 64 - VirtualBits;
+        _prices = options.Costs.Prices();
+        Counters.AccessPrice = _prices[(int)CostKind.Access];
+        _accessLimit = options.MaxAccesses > 0 ? options.MaxAccesses : long.MaxValue;
+        Slots = new Memslots(slots);
+        Host = new HostMemory(Slots.All.Select(s => (s.Hva, s.Size, s.Backing)));
+        Tlb = new Tlb(options.TlbEntries, options.TlbWays);
+        if (options.Pwc) Pwc = new PagingStructureCache(Levels, options.PwcEntries);
+        _trace = trace;
+        _logger = logger ?? NullLogger.Instance;
+        Fast = Accelerator.For(this, options);
+        Kernel = new GuestKernel(this, new FrameAllocator(Slots.All, mapTargets));
+        Translation = ModeRegistry.Create(options.Mode, this);
+    }
+
+    public MmuMode Mode => _options.Mode;
     public Counters Counters { get; } = new();
     public MachineOptions Options => _options;
-    public GuestProcess? Current => _current;
 
-    /// <summary>KVM's default: 2% of the writable guest frames (KVM_PERMILLE_MMU_PAGES), at least 64.</summary>
+    /// <summary>The process whose CR3 is loaded, or null before the first <c>run</c> block.</summary>
+    public GuestProcess? Current => Kernel.Current;
+
+    /// <summary>The shadow-table limit in force (shadow mode), for invariant checks.</summary>
+    public int? ShadowPageLimit => Translation.ShadowPageLimit;
+
+    /// <summary>The address of the run's first access (the default address reports explain).</summary>
+    public ulong? FirstAccess { get; private set; }
+
+    /// <summary>KVM's default shadow-table limit: 2% of the writable guest frames (KVM_PERMILLE_MMU_PAGES), at least 64.</summary>
     public static int ShadowLimit(MachineOptions options, IEnumerable<SlotInfo> slots)
     {
         if (options.Costs.ShadowPages is { } n) return (int)Math.Min(n, int.MaxValue);
@@ -105,27 +112,7 @@ public sealed partial class Machine
     /// Creates a process before the clock starts: its root table, then the tables its <c>map</c> lines
     /// need, in the order written. Processes are set up in file order; then <see cref="StartClock"/>.
     /// </summary>
-    public void SetUp(ProcessInfo info)
-    {
-        var root = AllocateTable(info.Name, 0);
-        var process = new GuestProcess(info.Name, _processes.Count, root);
-        _processes.Add(info.Name, process);
-        foreach (var m in info.Mappings)
-        {
-            switch (m.Kind)
-            {
-                case MappingKind.Map:
-                    MapRange(process, m.Gva, m.Size, m.Page, m.Gpa, m.Perms);
-                    break;
-                case MappingKind.Demand:
-                    process.Vmas.Add(Vma.Of(m.Gva, m.Size, m.Page, m.Perms, VmaKind.Demand));
-                    break;
-                case MappingKind.DemandAll:
-                    process.DemandAll = m.Perms;
-                    break;
-            }
-        }
-    }
+    public void SetUp(ProcessInfo info) => Kernel.SetUp(info);
 
     /// <summary>Set-up is not counted: only the page-table pages it created remain in the counters.</summary>
     public void StartClock()
@@ -133,31 +120,19 @@ public sealed partial class Machine
         Array.Clear(Counters.CyclesByKind);
         Counters.Cycles = 0;
         _logger.LogDebug("machine ready: mode {Mode}, {Slots} slots, {Processes} processes, {Tables} guest tables",
-            _mode, _slots.Length, _processes.Count, _guestTables.Count);
+            Mode, Slots.All.Count, Kernel.ProcessCount, Kernel.Tables.Count);
     }
 
     /// <summary>
     /// A hash of every guest page-table frame and its 512 entries, in guest-physical order: what the
     /// guest sees of its own tables, which must not depend on the MMU mode.
     /// </summary>
-    public ulong GuestPageTableFingerprint()
-    {
-        var hash = 14695981039346656037UL;
-        foreach (var (frame, entries) in _guestTables.All.OrderBy(t => t.Key))
-        {
-            hash = (hash ^ frame) * 1099511628211UL;
-            foreach (var e in entries) hash = (hash ^ e) * 1099511628211UL;
-        }
-        return hash;
-    }
+    public ulong GuestPageTableFingerprint() => Kernel.Fingerprint();
 
-    /// <summary>The shadow-table limit in force (shadow mode), for invariant checks.</summary>
-    public int? ShadowPageLimit => _shadow?.Limit;
-
-    // ------------------------------------------------------------ accounting helpers
+    // ------------------------------------------------------------ accounting
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void Charge(CostKind kind, ulong count = 1)
+    internal void Charge(CostKind kind, ulong count = 1)
     {
         var cycles = _prices[(int)kind] * count;
         Counters.Cycles += cycles;
@@ -166,13 +141,17 @@ public sealed partial class Machine
     }
 
     /// <summary>The guest runs again: later charges belong to no exit.</summary>
-    private void Resume() => _activeExit = -1;
+    internal void Resume() => _activeExit = -1;
 
-    private ulong Cycle => Counters.TotalCycles;
-    private long AccessNumber => Counters.Accesses;
+    internal ulong Cycle => Counters.TotalCycles;
+    internal long AccessNumber => Counters.Accesses;
+    internal bool Tracing => _trace is not null;
+
+    /// <summary>Records a trace event (callers test <see cref="Tracing"/> first, so that no event is built for nothing).</summary>
+    internal void Emit(TraceEvent traceEvent) => _trace!.Emit(traceEvent);
 
     /// <summary>A VM exit and the VM entry after its handler; without VPID the entry flushes the TLB.</summary>
-    private void Exit(ExitReason reason, ExitEvent? traceEvent)
+    internal void Exit(ExitReason reason, ExitEvent? traceEvent)
     {
         Counters.Exits++;
         Counters.ExitsByReason[(int)reason]++;
@@ -182,16 +161,15 @@ public sealed partial class Machine
         if (!_options.Vpid)
         {
             // The flush belongs to the next VM entry; no handler work reads the TLB, so doing it now is the same.
-            _tlb.FlushAll();
-            _pwc?.FlushAll();
+            Tlb.FlushAll();
+            Pwc?.FlushAll();
         }
     }
 
-    private bool Tracing => _trace is not null;
+    internal int TagOf(GuestProcess p) => _options.Pcid ? p.Index + 1 : 0;
 
-    private int TagOf(GuestProcess p) => _options.Pcid ? p.Index + 1 : 0;
-
-    private void CountTablePage()
+    /// <summary>Counts one more page-table page (guest, EPT or shadow) against the limit.</summary>
+    internal void CountTablePage()
     {
         if (Counters.PagesGuestPt + Counters.PagesEpt + Counters.PagesShadow >= _options.MaxTablePages)
             throw EngineException.PageLimit("page-table pages", _options.MaxTablePages);
@@ -200,74 +178,228 @@ public sealed partial class Machine
     // ------------------------------------------------------------ slots and host memory
 
     /// <summary>The slot holding a guest-physical address, or null for MMIO.</summary>
-    public SlotInfo? FindSlot(ulong gpa)
-    {
-        int lo = 0, hi = _slots.Length - 1;
-        while (lo <= hi)
-        {
-            var mid = (lo + hi) / 2;
-            var s = _slots[mid];
-            if (gpa < s.Gpa) hi = mid - 1;
-            else if (gpa >= s.End) lo = mid + 1;
-            else return s;
-        }
-        return null;
-    }
+    public SlotInfo? FindSlot(ulong gpa) => Slots.Find(gpa);
+
+    /// <inheritdoc cref="Memslots.HostMapSize"/>
+    public static PageSize HostMapSize(SlotInfo slot, ulong gpa) => Memslots.HostMapSize(slot, gpa);
 
     /// <summary>The host-physical address behind a guest-physical one, faulting the host page in when new.</summary>
-    private ulong TouchHost(SlotInfo slot, ulong gpa)
+    internal ulong TouchHost(SlotInfo slot, ulong gpa)
     {
-        var hva = slot.Hva + (gpa - slot.Gpa);
-        if (!_host.TryGet(hva, slot.Backing, out var page))
+        var hva = Memslots.HvaOf(slot, gpa);
+        if (!Host.TryGet(hva, slot.Backing, out var page))
         {
-            if (_host.PageCount >= _options.MaxHostPages) throw EngineException.PageLimit("host pages", _options.MaxHostPages);
-            page = _host.FaultIn(hva, slot.Backing);
+            if (Host.PageCount >= _options.MaxHostPages) throw EngineException.PageLimit("host pages", _options.MaxHostPages);
+            page = Host.FaultIn(hva, slot.Backing);
             Counters.HostFaults++;
             Counters.PagesHost++;
             Charge(CostKind.HostFault);
             Charge(CostKind.ZeroPageHost, slot.Backing.Bytes() / 4096);
             if (Tracing)
-                _trace!.Emit(new HostFaultEvent(Cycle, AccessNumber, new Gpa(gpa & ~(slot.Backing.Bytes() - 1)),
+                Emit(new HostFaultEvent(Cycle, AccessNumber, new Gpa(gpa & ~(slot.Backing.Bytes() - 1)),
                     new Hva(hva & ~(slot.Backing.Bytes() - 1)), new Hpa(page), slot.Backing));
         }
         return page + (hva & (slot.Backing.Bytes() - 1));
     }
 
-    /// <summary>
-    /// KVM's mapping size for a guest-physical address: the largest of 1 GiB, 2 MiB, 4 KiB no larger than
-    /// the backing, whose aligned range lies in the slot, with gpa - hva a multiple of it, and 4 KiB in a
-    /// dirty-log slot.
-    /// </summary>
-    public static PageSize HostMapSize(SlotInfo slot, ulong gpa)
+    // ------------------------------------------------------------ one access (SEMANTICS.md section 2)
+
+    /// <summary>One guest memory access at a guest-virtual address.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Access(ulong gva, AccessKind kind, bool kernel = false)
     {
-        if (slot.DirtyLog) return PageSize.Size4K;
-        foreach (var size in (ReadOnlySpan<PageSize>)[PageSize.Size1G, PageSize.Size2M])
-        {
-            var bytes = size.Bytes();
-            if (bytes > slot.Backing.Bytes()) continue;
-            var start = gpa & ~(bytes - 1);
-            if (start < slot.Gpa || start + bytes > slot.End) continue;
-            if (((slot.Gpa ^ slot.Hva) & (bytes - 1)) != 0) continue;
-            return size;
-        }
-        return PageSize.Size4K;
+        if (!CountHit(gva, CurrentTag, Required(kind, kernel))) AccessSlow(gva, kind, kernel);
     }
 
-    private static PageSize Min(PageSize a, PageSize b) => a < b ? a : b;
+    /// <summary>
+    /// Counts an access and, when the TLB holds its page with the <paramref name="required"/> permissions,
+    /// the hit; false leaves the rest of the access to <see cref="AccessSlow"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool CountHit(ulong gva, int tag, TlbPerms required)
+    {
+        var counters = Counters;
+        if (counters.Accesses >= _accessLimit) throw EngineException.AccessLimit(_accessLimit);
+        counters.Accesses++;
+        // A non-canonical address is a #GP before any TLB lookup (SEMANTICS.md section 2, step 2); the
+        // TLB keys only the address bits a canonical address uses, so its alias must not reach them.
+        var shift = _canonicalShift;
+        if ((ulong)((long)(gva << shift) >> shift) != gva) return false;
+        if (!Tlb.Lookup(gva, tag, out var perms) || (perms & required) != required) return false;
+        counters.TlbHits++;
+        return true;
+    }
 
-    private static PageSize SizeOfLevel(int level) => level switch { 1 => PageSize.Size4K, 2 => PageSize.Size2M, _ => PageSize.Size1G };
+    /// <summary>The TLB permissions an access needs: write or execute by its kind, user unless it is a kernel access.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static TlbPerms Required(AccessKind kind, bool kernel) =>
+        (kind == AccessKind.Write ? TlbPerms.Write : 0) | (kind == AccessKind.Exec ? TlbPerms.Exec : 0) | (kernel ? 0 : TlbPerms.User);
 
-    private static int LevelOf(PageSize size) => size switch { PageSize.Size4K => 1, PageSize.Size2M => 2, _ => 3 };
+    /// <summary>
+    /// The rest of an access the TLB did not hit: the retry loop shared by every mode. A nonzero
+    /// <paramref name="known"/> is a remembered walk of the page the caller's window already found (see
+    /// <see cref="Accelerator"/>); it stands for the first attempt only, as handling a fault can change it.
+    /// </summary>
+    private void AccessSlow(ulong gva, AccessKind kind, bool kernel, ulong known = 0)
+    {
+        // The TLB starts empty, so the first access always comes through here.
+        FirstAccess ??= gva;
+        if (!IsCanonical(gva))
+        {
+            // Never cached, so the TLB lookup above missed; the #GP is not a TLB event.
+            Counters.Segv++;
+            if (Tracing) Emit(new NonCanonicalEvent(Cycle, AccessNumber, new Gva(gva)));
+            return;
+        }
+        var process = Kernel.RequireCurrent();
+        var fast = Fast;
+        fast.BeginAccess();
+        for (var attempt = 0; ; attempt++)
+        {
+            Resume();
+            if (attempt > 0)
+            {
+                if (attempt > MaxRetries) throw EngineException.Livelock(gva, MaxRetries);
+                // A retry the mode knows misses (the lookup would find what the miss that began this
+                // access found, or a TLB the exit flushed) is not probed.
+                if (!fast.RetryKnownToMiss && Tlb.Lookup(gva, CurrentTag, out var perms) && Allows(perms, kind, kernel))
+                {
+                    Counters.TlbHits++;
+                    return;
+                }
+            }
+            Counters.TlbMisses++;
+            if (fast.Recall(gva, process.Index, attempt == 0 ? known : 0, out var remembered) && Allows(remembered.Perms, kind, kernel))
+            {
+                CountWalk(gva, kind, remembered.Refs);
+                Tlb.Fill(gva, CurrentTag, remembered.SizeCode, remembered.Perms, remembered.Frame, remembered.GuestSizeCode);
+                Resume();
+                return;
+            }
+            if (Translation.Fill(gva, kind, kernel) != FillOutcome.Retry)
+            {
+                Resume();
+                return;
+            }
+        }
+    }
 
-    private static bool Allows(bool writable, bool user, bool executable, AccessKind kind, bool kernel) =>
-        (kind != AccessKind.Write || writable) && (kind != AccessKind.Exec || executable) && (kernel || user);
+    /// <summary>Counts a hardware walk's references (and its trace line).</summary>
+    internal void CountWalk(ulong gva, AccessKind kind, int refs)
+    {
+        Counters.WalkRefs += refs;
+        Charge(CostKind.WalkRef, (ulong)refs);
+        if (Tracing) Emit(new TlbMissEvent(Cycle, AccessNumber, new Gva(gva), kind, refs));
+    }
+
+    /// <summary>An access handed to the VMM in user space (natively: to the device, with no charge).</summary>
+    internal FillOutcome Mmio(ulong gva, ulong gpa, AccessKind kind)
+    {
+        Counters.Mmio++;
+        if (Translation.HasVmm) Charge(CostKind.MmioExit);
+        if (Tracing) Emit(new MmioEvent(Cycle, AccessNumber, new Gva(gva), new Gpa(gpa), kind));
+        return FillOutcome.Mmio;
+    }
+
+    /// <summary>Fills the TLB with the effective page of a translation (SEMANTICS.md section 2, step 5).</summary>
+    internal void FillTlb(ulong gva, PageSize size, PageSize guestPage, TlbPerms perms, ulong frame) =>
+        Tlb.Fill(gva, CurrentTag, (int)size, perms, frame, (int)guestPage);
+
+    /// <summary>
+    /// Ends a hardware walk that reached a leaf the access may use: counts it, fills the TLB and lets the
+    /// accelerator remember the outcome. <paramref name="finalWritable"/> and <paramref name="finalExecutable"/>
+    /// are what the stage after the guest's (EPT, or the memslot natively) allows.
+    /// </summary>
+    internal FillOutcome CompleteWalk(ulong gva, AccessKind kind, int refs, PageSize size, PageSize guestPage, PathPermissions perms,
+        bool finalWritable, bool finalExecutable, ulong frame)
+    {
+        CountWalk(gva, kind, refs);
+        var tlbPerms = ToTlbPerms(perms.Writable && finalWritable, perms.User, perms.Executable && finalExecutable);
+        Tlb.Fill(gva, CurrentTag, (int)size, tlbPerms, frame, (int)guestPage);
+        Fast.Remember(gva, Kernel.Current!.Index, frame, refs, (int)size, (int)guestPage, tlbPerms);
+        return FillOutcome.Filled;
+    }
+
+    internal static bool Allows(PathPermissions perms, AccessKind kind, bool kernel) =>
+        (kind != AccessKind.Write || perms.Writable) && (kind != AccessKind.Exec || perms.Executable) && (kernel || perms.User);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool Allows(TlbPerms perms, AccessKind kind, bool kernel) =>
+    internal static bool Allows(TlbPerms perms, AccessKind kind, bool kernel) =>
         (perms & Required(kind, kernel)) == Required(kind, kernel);
 
-    private static TlbPerms ToTlbPerms(bool writable, bool user, bool executable) =>
+    internal static TlbPerms ToTlbPerms(bool writable, bool user, bool executable) =>
         (writable ? TlbPerms.Write : 0) | (user ? TlbPerms.User : 0) | (executable ? TlbPerms.Exec : 0);
 
-    private bool IsCanonical(ulong gva) => Canonical.IsCanonical(gva, _levels == 5 ? 57 : 48);
+    internal int VirtualBits => Levels == 5 ? 57 : 48;
+
+    internal bool IsCanonical(ulong gva) => (ulong)((long)(gva << _canonicalShift) >> _canonicalShift) == gva;
+
+    // ------------------------------------------------------------ CR3, INVLPG
+
+    /// <summary>Switches to a process (the first run block, or <c>switch</c>); the current process loads nothing.</summary>
+    public void SwitchTo(string name)
+    {
+        var process = Kernel.Process(name);
+        if (process == Kernel.Current) return;
+        LoadCr3(process, reload: false);
+    }
+
+    /// <summary><c>flush tlb</c>: reload the same CR3, flushing the current process's entries.</summary>
+    public void FlushTlb() => LoadCr3(Kernel.RequireCurrent(), reload: true);
+
+    private void LoadCr3(GuestProcess process, bool reload)
+    {
+        Charge(CostKind.Cr3Switch);
+        if (Tracing) Emit(new Cr3Event(Cycle, AccessNumber, process.Name, new Gpa(process.Root), reload));
+        var tag = TagOf(process);
+        if (reload)
+        {
+            Tlb.FlushTag(tag);
+            Pwc?.FlushTag(tag);
+        }
+        else if (!_options.Pcid)
+        {
+            Tlb.FlushAll();
+            Pwc?.FlushAll();
+        }
+        Kernel.Current = process;
+        CurrentTag = tag;
+        Translation.OnCr3Load(process);
+    }
+
+    /// <summary>INVLPG: drops the current process's entries for the page holding the address (all of a huge page).</summary>
+    public void Invlpg(ulong gva)
+    {
+        Kernel.RequireCurrent();
+        if (Tracing) Emit(new InvlpgEvent(Cycle, AccessNumber, new Gva(gva)));
+        if (IsCanonical(gva))
+        {
+            Tlb.InvalidatePage(gva, CurrentTag);
+            // INVLPG also invalidates the paging-structure caches of the current PCID (SDM 4.10.4.1).
+            Pwc?.FlushTag(CurrentTag);
+        }
+        // INVLPG of a non-canonical address is a NOP (SDM vol. 2A, INVLPG); the mode still sees it (an exit under shadow paging).
+        Translation.OnInvlpg(gva, IsCanonical(gva));
+    }
+
+    // ------------------------------------------------------------ run-time page-table edits (the guest kernel's)
+
+    /// <summary>Run-time <c>map</c>: writes present entries at once (mmap with MAP_POPULATE).</summary>
+    public void Map(ulong gva, ulong size, PageSize page, ulong gpa, Perms perms) => Kernel.Map(gva, size, page, gpa, perms);
+
+    /// <summary>Run-time <c>demand</c>: only records the region.</summary>
+    public void Demand(ulong gva, ulong size, PageSize page, Perms perms) => Kernel.Demand(gva, size, page, perms);
+
+    public void DemandAll(Perms perms) => Kernel.DemandAll(perms);
+
+    /// <summary>Run-time <c>unmap</c> (munmap): clears the present leaves, forgets the range, then flushes.</summary>
+    public void Unmap(ulong gva, ulong size) => Kernel.Unmap(gva, size);
+
+    /// <summary>Run-time <c>protect</c> (mprotect): rewrites the present leaves' permissions, then flushes.</summary>
+    public void Protect(ulong gva, ulong size, Perms perms) => Kernel.Protect(gva, size, perms);
+
+    // ------------------------------------------------------------ inspection
+
+    /// <summary>Explains the translation of <paramref name="gva"/> in <paramref name="processName"/> as the tables stand now (changes nothing).</summary>
+    public Inspection.TranslationPath Explain(string processName, ulong gva) => Translation.Explain(Kernel.Process(processName), gva);
 }

@@ -1,6 +1,5 @@
 using MemScript.Engine.Accounting;
 using MemScript.Language.Checking;
-using MemScript.Language.Syntax;
 
 namespace MemScript.Engine;
 
@@ -32,12 +31,10 @@ public sealed record MachineOptions
     public long MaxHostPages { get; init; } = 16_000_000;
 
     /// <summary>
-    /// Replays repeated walks from a memo of completed ones, repeated EPT walks of guest page-table
-    /// pages, the upper EPT levels of regions already walked, and a walk retried after an EPT
-    /// violation, from its guest half and the EPT leaf the violation installed. The results are
-    /// identical either way; off only to check that they are.
+    /// The acceleration layer (src/Engine/Acceleration): walk memo, remembered paths, the retry shortcut
+    /// and the lookahead window. The results are identical either way; off only to check that they are.
     /// </summary>
-    public bool WalkMemo { get; init; } = true;
+    public bool Accelerate { get; init; } = true;
 
     public static MachineOptions From(MachineDeclarations d, MmuMode mode) => new()
     {

@@ -40,8 +40,8 @@ public sealed record RunOptions
     public long? MaxTablePages { get; init; }
     public long? MaxHostPages { get; init; }
 
-    /// <summary>Replay repeated walks from the engine's memo (the default); off only to check that the results are the same.</summary>
-    public bool WalkMemo { get; init; } = true;
+    /// <summary>The engine's acceleration layer (the default); off only to check that the results are the same.</summary>
+    public bool Accelerate { get; init; } = true;
     public string BaseDirectory { get; init; } = ".";
     public CancellationToken Cancel { get; init; }
 

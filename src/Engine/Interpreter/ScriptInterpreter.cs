@@ -35,7 +35,7 @@ public sealed class ScriptInterpreter
         var machineOptions = MachineOptions.From(script.Machine, mode) with { MaxAccesses = options.MaxAccesses };
         if (options.MaxTablePages is { } tables) machineOptions = machineOptions with { MaxTablePages = tables };
         if (options.MaxHostPages is { } hosts) machineOptions = machineOptions with { MaxHostPages = hosts };
-        machineOptions = machineOptions with { WalkMemo = options.WalkMemo };
+        machineOptions = machineOptions with { Accelerate = options.Accelerate };
         _sink = options.Trace ? new ListTraceSink(options.TraceLimit) : null;
         _machine = new Machine(machineOptions, script, _sink, _logger);
     }

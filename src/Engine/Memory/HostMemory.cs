@@ -153,11 +153,12 @@ public sealed class HostMemory
         return hostPage != 0;
     }
 
-    /// <summary>Prefetches where the host page behind <paramref name="hva"/> is recorded (a hint: changes nothing).</summary>
-    public void Prefetch(ulong hva, PageSize backing)
+    /// <summary>Where the host page behind <paramref name="hva"/> is recorded (for a prefetch); a null reference when none near it was ever touched.</summary>
+    internal ref ulong RecordOf(ulong hva, PageSize backing)
     {
         var page = hva >> Shift(backing);
-        if (Chunk(page >> ChunkBits, backing) is { } chunk) HostCache.Prefetch(ref Translation.Pte.At(chunk, (int)(page & ((1 << ChunkBits) - 1))));
+        if (Chunk(page >> ChunkBits, backing) is { } chunk) return ref Translation.Pte.At(chunk, (int)(page & ((1 << ChunkBits) - 1)));
+        return ref Unsafe.NullRef<ulong>();
     }
 
     /// <summary>Faults in the host page behind <paramref name="hva"/>; returns its host-physical base.</summary>

@@ -31,12 +31,12 @@ public sealed class EptTables
     /// The child table behind a present non-leaf entry. The explicit null test lets the JIT drop its
     /// own null check, which would load the child's header: a cache miss of its own for a cold table.
     /// </summary>
-    private static Table Child(Table table, int index) =>
+    internal static Table Child(Table table, int index) =>
         table.Children![index] ?? throw new InvalidOperationException("an EPT entry points to no table");
 
     /// <summary>An entry of a table, read without loading the table's header (see <see cref="Child"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ref ulong EntryOf(Table table, int index)
+    internal static ref ulong EntryOf(Table table, int index)
     {
         if (table is null) throw new ArgumentNullException(nameof(table));
         return ref table.Entries[index];
@@ -46,49 +46,22 @@ public sealed class EptTables
     private readonly int _levels;
     private readonly Func<ulong> _allocateFrame;
 
-    // The last-level table of each 2 MiB of guest-physical memory that has one, direct-mapped by
-    // gpa / 2 MiB (key + 1; 0 is empty). Tables are never removed and a present entry never replaced
-    // (Install enforces it), so a walk from the root that reaches a last-level table always reaches
-    // the same one through the same present entries: it can start there with their references counted,
-    // and Install can write a 4 KiB leaf there without following the upper tables' children (for
-    // random first touches those are a cache miss each).
-    private readonly ulong[]? _lastLevelKeys;
-    private readonly Table?[]? _lastLevelTables;
-
-    /// <param name="rememberLastLevel">Remember each 2 MiB region's last-level table (off with paging-structure caches).</param>
-    public EptTables(int levels, Func<ulong> allocateFrame, bool rememberLastLevel = false)
+    public EptTables(int levels, Func<ulong> allocateFrame)
     {
         _levels = levels;
         _allocateFrame = allocateFrame;
         _root = NewTable(levels);
-        if (rememberLastLevel)
-        {
-            _lastLevelKeys = new ulong[1 << 14];
-            _lastLevelTables = new Table?[1 << 14];
-        }
-    }
-
-    /// <summary>The remembered last-level table of the 2 MiB region of <paramref name="gpa"/>, or null.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private Table? LastLevel(ulong gpa)
-    {
-        if (_lastLevelKeys is not { } keys) return null;
-        var key = (gpa >> 21) + 1;
-        var slot = (int)(key & (ulong)(keys.Length - 1));
-        return keys[slot] == key ? _lastLevelTables![slot] : null;
-    }
-
-    private void RememberLastLevel(ulong gpa, Table table)
-    {
-        var key = (gpa >> 21) + 1;
-        var slot = (int)(key & (ulong)(_lastLevelKeys!.Length - 1));
-        _lastLevelKeys[slot] = key;
-        _lastLevelTables![slot] = table;
     }
 
     public ulong Root => _root.Hpa;
     public int Levels => _levels;
     public int TableCount => _byHpa.Count;
+
+    /// <summary>The root table (EPTP).</summary>
+    internal Table RootTable => _root;
+
+    /// <summary>The table at a host-physical address (where a paging-structure cache hit starts a walk).</summary>
+    internal Table TableAt(ulong hpa) => hpa == _root.Hpa ? _root : _byHpa[hpa];
 
     private Table NewTable(int level)
     {
@@ -97,95 +70,58 @@ public sealed class EptTables
         return table;
     }
 
-    /// <summary>
-    /// Walks <paramref name="gpa"/> from <paramref name="startTable"/> at <paramref name="startLevel"/>, adding one
-    /// reference per entry read up to the one that ended the walk.
-    /// </summary>
-    public EptResult Walk(ulong gpa, ulong startTable, int startLevel, ref int refs, out ulong hpa, out int leafLevel, out ulong leafEntry,
-        PagingStructureCache? pwc)
+    /// <summary>Where a walk through EPT ended.</summary>
+    internal struct EptLeaf
     {
-        Table table;
-        var start = startLevel;
-        if (startLevel == _levels && startTable == _root.Hpa && LastLevel(gpa) is { } last)
+        /// <summary>The host-physical address (when mapped).</summary>
+        public ulong Hpa;
+        /// <summary>The level of the entry that ended the walk, and that entry.</summary>
+        public int Level;
+        public ulong Entry;
+        /// <summary>The last-level table the walk reached, if it went that far.</summary>
+        public Table? LastLevel;
+    }
+
+    /// <summary>
+    /// Walks <paramref name="gpa"/> from <paramref name="start"/> at <paramref name="startLevel"/>, adding one
+    /// reference per entry read up to the one that ended the walk; present non-leaf entries go into
+    /// <paramref name="pwc"/>, and <paramref name="recorder"/> (explain) records every entry read.
+    /// </summary>
+    internal EptResult Walk(ulong gpa, Table start, int startLevel, ref int refs, PagingStructureCache? pwc, Inspection.WalkRecorder? recorder, out EptLeaf leaf)
+    {
+        leaf = default;
+        var table = start;
+        for (var level = startLevel; ; level--)
         {
-            // The entries above it were read as present, non-leaf: one reference each.
-            refs += _levels - 1;
-            (table, start) = (last, 1);
-        }
-        else
-        {
-            table = startTable == _root.Hpa ? _root : _byHpa[startTable];
-        }
-        for (var level = start; ; level--)
-        {
+            if (level == 1) leaf.LastLevel = table;
             refs++;
             var index = Pte.Index(gpa, level);
             var entry = EntryOf(table, index);
-            if ((entry & EptEntry.Rwx) == 0)
-            {
-                hpa = 0; leafLevel = level; leafEntry = entry;
-                return EptResult.NotPresent;
-            }
-            if (EptEntry.IsMisconfigured(entry))
-            {
-                hpa = 0; leafLevel = level; leafEntry = entry;
-                return EptResult.Misconfig;
-            }
+            recorder?.EptEntry(level, table.Hpa, index, entry);
+            (leaf.Level, leaf.Entry) = (level, entry);
+            if ((entry & EptEntry.Rwx) == 0) return EptResult.NotPresent;
+            if (EptEntry.IsMisconfigured(entry)) return EptResult.Misconfig;
             if (level == 1 || (entry & EptEntry.PageSize) != 0)
             {
-                hpa = EptEntry.LeafAddress(entry, level, gpa);
-                leafLevel = level;
-                leafEntry = entry;
+                leaf.Hpa = EptEntry.LeafAddress(entry, level, gpa);
                 return EptResult.Mapped;
             }
             table = Child(table, index);
             pwc?.Fill(gpa, 0, level, table.Hpa);
-            if (level == 2 && _lastLevelKeys is not null && startLevel == _levels && startTable == _root.Hpa) RememberLastLevel(gpa, table);
         }
     }
 
     /// <summary>
-    /// Reads the walk of <paramref name="gpa"/> down to level 2 and prefetches that entry and the child
-    /// reference beside it; returns the level-2 table for <see cref="PrefetchLeaf"/>, or null when the walk
-    /// ends above or the last-level entry could be prefetched at once (a hint: changes nothing).
+    /// Installs a leaf for <paramref name="gpa"/> at <paramref name="leafLevel"/>; returns the tables it had
+    /// to create. A 4 KiB leaf goes into <paramref name="lastLevel"/> when the caller knows that table
+    /// (tables are never removed, so the last-level table of a region stays the same); otherwise the
+    /// walk from the root gives it back in <paramref name="reached"/>.
     /// </summary>
-    internal Table? PrefetchUpper(ulong gpa)
-    {
-        if (LastLevel(gpa) is { } last)
-        {
-            // The last-level table is known: its entry can be prefetched now, and no later stage is needed.
-            Memory.HostCache.Prefetch(ref EntryOf(last, Pte.Index(gpa, 1)));
-            return null;
-        }
-        var table = _root;
-        for (var level = _levels; level > 2; level--)
-        {
-            var index = Pte.Index(gpa, level);
-            var entry = EntryOf(table, index);
-            if ((entry & EptEntry.Rwx) == 0 || EptEntry.IsMisconfigured(entry) || (entry & EptEntry.PageSize) != 0) return null;
-            table = Child(table, index);
-        }
-        var at = Pte.Index(gpa, 2);
-        Memory.HostCache.Prefetch(ref EntryOf(table, at));
-        Memory.HostCache.Prefetch(ref Unsafe.As<Table?, ulong>(ref table.Children![at]));
-        return table;
-    }
-
-    /// <summary>Follows the level-2 entry <see cref="PrefetchUpper"/> prefetched and prefetches the last-level entry (a hint: changes nothing).</summary>
-    internal void PrefetchLeaf(Table table, ulong gpa)
-    {
-        var at = Pte.Index(gpa, 2);
-        var entry = EntryOf(table, at);
-        if ((entry & EptEntry.Rwx) == 0 || EptEntry.IsMisconfigured(entry) || (entry & EptEntry.PageSize) != 0) return;
-        if (table.Children![at] is not { } child) return;
-        Memory.HostCache.Prefetch(ref child.Entries[Pte.Index(gpa, 1)]);
-    }
-
-    /// <summary>Installs a leaf for <paramref name="gpa"/> at <paramref name="leafLevel"/>; returns the tables it had to create.</summary>
-    public int Install(ulong gpa, int leafLevel, ulong leafEntry)
+    internal int Install(ulong gpa, int leafLevel, ulong leafEntry, Table? lastLevel, out Table? reached)
     {
         var created = 0;
-        var table = leafLevel == 1 ? LastLevel(gpa) : null;
+        reached = null;
+        var table = leafLevel == 1 ? lastLevel : null;
         if (table is null)
         {
             table = _root;
@@ -200,30 +136,14 @@ public sealed class EptTables
                     table.Children![index] = child;
                 }
                 table = Child(table, index);
-                if (level == 2 && _lastLevelKeys is not null) RememberLastLevel(gpa, table);
             }
+            if (leafLevel == 1) reached = table;
         }
         ref var leaf = ref EntryOf(table, Pte.Index(gpa, leafLevel));
         // KVM only installs after a violation on a missing entry. Were a present entry replaced, walks
-        // remembered by the machine's walk memo would go stale: that must never happen silently.
+        // remembered by the acceleration layer would go stale: that must never happen silently.
         if ((leaf & EptEntry.Rwx) != 0) throw new InvalidOperationException($"EPT entry for {gpa:x} replaced while present");
         leaf = leafEntry;
         return created;
-    }
-
-    /// <summary>The entries read to translate <paramref name="gpa"/>, for explain: (level, table, index, entry).</summary>
-    public List<(int Level, ulong Table, int Index, ulong Entry)> Path(ulong gpa)
-    {
-        var path = new List<(int, ulong, int, ulong)>();
-        var table = _root;
-        for (var level = _levels; level >= 1; level--)
-        {
-            var index = Pte.Index(gpa, level);
-            var entry = EntryOf(table, index);
-            path.Add((level, table.Hpa, index, entry));
-            if ((entry & EptEntry.Rwx) == 0 || EptEntry.IsMisconfigured(entry) || level == 1 || (entry & EptEntry.PageSize) != 0) break;
-            table = Child(table, index);
-        }
-        return path;
     }
 }

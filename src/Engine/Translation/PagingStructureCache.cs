@@ -77,6 +77,27 @@ public sealed class PagingStructureCache
         stamps[victim] = ++_clock;
     }
 
+    /// <summary>An independent copy with the same entries and recency (explain walks it without changing this one).</summary>
+    public PagingStructureCache Clone()
+    {
+        var copy = new PagingStructureCache(_levels, _entries) { _clock = _clock };
+        for (var l = 2; l <= _levels; l++)
+        {
+            Array.Copy(_keys[l], copy._keys[l], _entries);
+            Array.Copy(_tags[l], copy._tags[l], _entries);
+            Array.Copy(_tables[l], copy._tables[l], _entries);
+            Array.Copy(_stamps[l], copy._stamps[l], _entries);
+        }
+        return copy;
+    }
+
+    /// <summary>This cache after <see cref="FlushAll"/>.</summary>
+    public PagingStructureCache Flushed()
+    {
+        FlushAll();
+        return this;
+    }
+
     public void FlushAll()
     {
         for (var l = 2; l <= _levels; l++) Array.Clear(_stamps[l]);

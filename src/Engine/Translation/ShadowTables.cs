@@ -49,9 +49,16 @@ public sealed class ShadowTables
     private readonly Dictionary<ulong, ShadowPage> _byHpa = new();
     private readonly Dictionary<ulong, int> _protected = new();
     private readonly LinkedList<ShadowPage> _order = new();
+    private readonly Action _presentEntryChanged;
     private long _serial;
 
-    public ShadowTables(int limit) => Limit = limit;
+    /// <param name="limit">The most shadow tables KVM keeps (section 5).</param>
+    /// <param name="presentEntryChanged">Called whenever a present entry is cleared or replaced, or a table removed: what a walk read may have changed.</param>
+    public ShadowTables(int limit, Action presentEntryChanged)
+    {
+        Limit = limit;
+        _presentEntryChanged = presentEntryChanged;
+    }
 
     public int Limit { get; }
     public int Count => _byKey.Count;
@@ -97,6 +104,7 @@ public sealed class ShadowTables
     /// <summary>Removes a table, clearing the entries that point to it and unlinking it from its children.</summary>
     public void Remove(ShadowPage page)
     {
+        _presentEntryChanged();
         _byKey.Remove(page.Key);
         _byHpa.Remove(page.Hpa);
         page.Removed = true;
@@ -125,32 +133,23 @@ public sealed class ShadowTables
         if (IsTablePointer(old, page.Key.Level) && _byHpa.TryGetValue(old & Pte.AddressMask, out var child))
             child.Parents.RemoveAll(p => p.Parent == page && p.Index == index);
         page.Entries[index] = 0;
+        if ((old & Pte.Present) != 0) _presentEntryChanged();
         return old;
     }
 
-    /// <summary>
-    /// Follows the shadow tables from <paramref name="root"/> for <paramref name="gva"/> and prefetches the
-    /// last-level table's header and entry (a hint: changes nothing). The last step takes the child the
-    /// entry last led to without checking it, which would load the very header being prefetched: a
-    /// stale child only makes the hint useless.
-    /// </summary>
-    public void Prefetch(ShadowPage root, ulong gva, int levels)
+    /// <summary>Writes a leaf (or MMIO) entry; a table pointer it replaces is unlinked first.</summary>
+    public void SetLeaf(ShadowPage page, int index, ulong entry)
     {
-        var page = root;
-        for (var level = levels; level > 1; level--)
-        {
-            var index = Pte.Index(gva, level);
-            var entry = EntryOf(page, index);
-            if (!IsTablePointer(entry, level)) return;
-            if (level > 2)
-            {
-                page = Child(page, index, entry);
-                continue;
-            }
-            if (page.Children![index] is not { } last) return;
-            Memory.HostCache.PrefetchObject(last);
-            Memory.HostCache.Prefetch(ref EntryOf(last, Pte.Index(gva, 1)));
-        }
+        if (IsTablePointer(page.Entries[index], page.Key.Level)) ClearEntry(page, index);
+        else if ((page.Entries[index] & Pte.Present) != 0) _presentEntryChanged();
+        page.Entries[index] = entry;
+    }
+
+    /// <summary>Points a non-present entry of <paramref name="page"/> at <paramref name="child"/>.</summary>
+    public static void Link(ShadowPage page, int index, ShadowPage child)
+    {
+        page.Entries[index] = child.Hpa | Pte.Table;
+        child.Parents.Add((page, index));
     }
 
     /// <summary>An entry of a table, read without loading the table's header (see EptTables.EntryOf).</summary>

@@ -32,7 +32,7 @@ public class DifferentialTests
 {
     private static (RunResult Result, ulong Tables, int? ShadowLimit) RunMode(CheckedScript script, MmuMode mode, bool trace, bool memo = true)
     {
-        var (result, machine) = ScriptInterpreter.RunAndKeep(script, new RunOptions { Mode = mode, Trace = trace, MaxAccesses = 100_000, WalkMemo = memo });
+        var (result, machine) = ScriptInterpreter.RunAndKeep(script, new RunOptions { Mode = mode, Trace = trace, MaxAccesses = 100_000, Accelerate = memo });
         return (result, machine.GuestPageTableFingerprint(), machine.ShadowPageLimit);
     }
 

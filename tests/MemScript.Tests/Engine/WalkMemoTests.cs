@@ -17,7 +17,7 @@ public class WalkMemoTests
     private static (string Report, string[] Trace) RunBoth(string text, MmuMode mode, bool memo)
     {
         var script = Scenario.Check(text);
-        var result = ScriptInterpreter.Run(script, new RunOptions { Mode = mode, Trace = true, WalkMemo = memo });
+        var result = ScriptInterpreter.Run(script, new RunOptions { Mode = mode, Trace = true, Accelerate = memo });
         Assert.That(result.Error, Is.Null, () => result.Error!.Message);
         var report = JsonReport.Render(new ReportContext("t", new SourceText("t.memscript", text), [result]));
         return (report, result.Trace.Select(TraceFormatter.Format).ToArray());

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
+using MemScript.Engine.Translation;
 
-namespace MemScript.Engine.Translation;
+namespace MemScript.Engine.Acceleration;
 
 /// <summary>
 /// The upper part of guest walks, by process and 1 GiB region: the level-2 table a walk reaches, the

@@ -2,49 +2,95 @@ using MemScript.Engine.Accounting;
 using MemScript.Engine.Memory;
 using MemScript.Engine.Tracing;
 using MemScript.Engine.Translation;
-using MemScript.Language;
-using MemScript.Language.Syntax;
+using MemScript.Language.Checking;
 
-namespace MemScript.Engine;
+namespace MemScript.Engine.Guest;
 
-// The guest kernel's side: page tables, the frame allocator, page faults, CR3 loads, INVLPG, and the
-// run-time edits map, demand, unmap and protect.
-public sealed partial class Machine
+/// <summary>
+/// The guest kernel: its processes and their page tables, the frame allocator, page faults and the
+/// run-time edits map, demand, unmap and protect. Its memory accesses are charged as costs; the one
+/// side effect it has on the host is through the mode, which sees every page-table write it makes.
+/// </summary>
+internal sealed class GuestKernel(Machine machine, FrameAllocator frames)
 {
+    private readonly Dictionary<string, GuestProcess> _processes = new(StringComparer.Ordinal);
+
+    /// <summary>Every guest page-table page, by frame.</summary>
+    public TableStore Tables { get; } = new();
+
+    /// <summary>The process whose CR3 is loaded, or null before the first <c>run</c> block.</summary>
+    public GuestProcess? Current { get; set; }
+
+    public int ProcessCount => _processes.Count;
+
+    public GuestProcess Process(string name) => _processes[name];
+
+    public GuestProcess RequireCurrent() => Current ?? throw new InvalidOperationException("no process is running");
+
     /// <summary>The kernel's direct map of physical memory (Linux's PAGE_OFFSET), where it writes page tables.</summary>
-    private ulong DirectMapBase => _levels == 5 ? 0xff11_0000_0000_0000UL : 0xffff_8880_0000_0000UL;
+    public ulong DirectMapBase => machine.Levels == 5 ? 0xff11_0000_0000_0000UL : 0xffff_8880_0000_0000UL;
+
+    /// <inheritdoc cref="Machine.GuestPageTableFingerprint"/>
+    public ulong Fingerprint()
+    {
+        var hash = 14695981039346656037UL;
+        foreach (var (frame, entries) in Tables.All.OrderBy(t => t.Key))
+        {
+            hash = (hash ^ frame) * 1099511628211UL;
+            foreach (var e in entries) hash = (hash ^ e) * 1099511628211UL;
+        }
+        return hash;
+    }
+
+    // ------------------------------------------------------------ set-up
+
+    public void SetUp(ProcessInfo info)
+    {
+        var root = AllocateTable(info.Name, 0);
+        var process = new GuestProcess(info.Name, _processes.Count, root);
+        _processes.Add(info.Name, process);
+        foreach (var m in info.Mappings)
+        {
+            switch (m.Kind)
+            {
+                case MappingKind.Map:
+                    MapRange(process, m.Gva, m.Size, m.Page, m.Gpa, m.Perms);
+                    break;
+                case MappingKind.Demand:
+                    process.Vmas.Add(Vma.Of(m.Gva, m.Size, m.Page, m.Perms, VmaKind.Demand));
+                    break;
+                case MappingKind.DemandAll:
+                    process.DemandAll = m.Perms;
+                    break;
+                default:
+                    throw new InvalidOperationException($"a mapping kind set-up does not handle: {m.Kind}");
+            }
+        }
+    }
 
     private ulong AllocateTable(string process, ulong gva)
     {
-        CountTablePage();
-        var frame = _frames.Allocate(4096) ?? throw EngineException.OutOfGuestMemory(process, gva);
-        _guestTables.Add(frame, new ulong[512]);
-        Counters.PagesGuestPt++;
+        machine.CountTablePage();
+        var frame = frames.Allocate(4096) ?? throw EngineException.OutOfGuestMemory(process, gva);
+        Tables.Add(frame, new ulong[512]);
+        machine.Counters.PagesGuestPt++;
         return frame;
     }
 
-    /// <summary>Reads a guest page-table entry (no cost: the caller counts the reference as its mode does).</summary>
-    internal ulong ReadGuestEntry(ulong table, int index) => _guestTables.Entry(table, index);
+    // ------------------------------------------------------------ page-table entries
 
     /// <summary>
-    /// The guest kernel writes one entry. In shadow mode a write to a page-table page that has a shadow
-    /// table traps (it is write-protected): KVM emulates it and clears the shadow entry that mirrors it.
+    /// The guest kernel writes one entry (charged <c>pte-write</c>). Overwriting a present entry tells the
+    /// accelerator that the tables changed; the mode then sees the write (shadow paging traps it when the
+    /// table is write-protected).
     /// </summary>
-    private void WriteGuestEntry(ulong table, int level, int index, ulong value)
+    public void WriteEntry(ulong table, int level, int index, ulong value)
     {
-        ref var slot = ref _guestTables[table][index];
-        if ((slot & Pte.Present) != 0) _memo?.Invalidate();
+        ref var slot = ref Tables.Entry(table, index);
+        if ((slot & Pte.Present) != 0) machine.Fast.TablesChanged();
         slot = value;
-        Charge(CostKind.PteWrite);
-        if (_shadow is not null && _shadow.IsWriteProtected(table))
-        {
-            var linear = DirectMapBase + table + (ulong)index * 8;
-            Exit(ExitReason.ExceptionNmi, Tracing ? new PageFaultExit(Cycle, AccessNumber, new Gva(linear), 0b11) : null);
-            Charge(CostKind.Emulate);
-            if (Tracing) _trace!.Emit(new EmulatedWriteEvent(Cycle, AccessNumber, new Gpa(table + (ulong)index * 8)));
-            ShadowMirrorWrite(table, level, index);
-            Resume();
-        }
+        machine.Charge(CostKind.PteWrite);
+        machine.Translation.OnTableWrite(table, level, index);
     }
 
     private static ulong LeafBits(Perms perms, int level) =>
@@ -54,9 +100,10 @@ public sealed partial class Machine
     /// <summary>Fails at once when a mapping would need more page-table pages than the limit leaves.</summary>
     private void CheckMappingFits(ulong size, PageSize page)
     {
+        var counters = machine.Counters;
         var leafTables = size / (page.Bytes() * 512) + 1;
-        if (Counters.PagesGuestPt + Counters.PagesEpt + Counters.PagesShadow + (long)Math.Min(leafTables, long.MaxValue / 2) > _options.MaxTablePages)
-            throw EngineException.PageLimit("page-table pages", _options.MaxTablePages);
+        if (counters.PagesGuestPt + counters.PagesEpt + counters.PagesShadow + (long)Math.Min(leafTables, long.MaxValue / 2) > machine.Options.MaxTablePages)
+            throw EngineException.PageLimit("page-table pages", machine.Options.MaxTablePages);
     }
 
     /// <summary>
@@ -83,37 +130,38 @@ public sealed partial class Machine
     /// <summary>
     /// Writes the leaves of up to <paramref name="wanted"/> pages after the one at <paramref name="gva"/>
     /// that share its leaf <paramref name="table"/>, as <see cref="WriteMapping"/> would one by one, and
-    /// returns how many. Writing a leaf that is not present changes nothing else a walk reads and traps
-    /// in no mode but shadow (a write-protected table), where each goes through WriteGuestEntry; in the
-    /// others they are written directly and their charges made as one sum.
+    /// returns how many. Writing a leaf that is not present changes nothing else a walk reads; where the
+    /// mode sees page-table writes each goes through <see cref="WriteEntry"/>, elsewhere they are
+    /// written directly and their charges made as one sum.
     /// </summary>
     private long WriteLeafRun(GuestProcess process, ulong gva, ulong gpa, ulong wanted, PageSize page, Perms perms, ulong table)
     {
-        var level = LevelOf(page);
+        var level = PagingLevels.Of(page);
         var first = Pte.Index(gva, level);
         var count = (int)Math.Min(wanted, (ulong)(511 - first));
-        var entries = _guestTables[table];
+        var entries = Tables[table];
         var bits = LeafBits(perms, level);
         var bytes = page.Bytes();
+        var oneByOne = machine.Translation.SeesTableWrites;
         ulong uncharged = 0;
         for (var k = 1; k <= count; k++)
         {
             ref var entry = ref Pte.At(entries, first + k);
             if ((entry & Pte.Present) != 0)
             {
-                Charge(CostKind.PteWrite, uncharged);
+                machine.Charge(CostKind.PteWrite, uncharged);
                 throw AlreadyMapped(process, gva + (ulong)k * bytes);
             }
             var value = (gpa + (ulong)k * bytes) | bits;
-            if (_shadow is not null)
+            if (oneByOne)
             {
-                WriteGuestEntry(table, level, first + k, value);
+                WriteEntry(table, level, first + k, value);
                 continue;
             }
             entry = value;
             uncharged++;
         }
-        Charge(CostKind.PteWrite, uncharged);
+        machine.Charge(CostKind.PteWrite, uncharged);
         return count;
     }
 
@@ -123,17 +171,17 @@ public sealed partial class Machine
     /// <summary>Writes the entries mapping one page, creating the tables it needs (each zeroed); returns its leaf table.</summary>
     private ulong WriteMapping(GuestProcess process, ulong gva, ulong gpa, PageSize page, Perms perms)
     {
-        var leafLevel = LevelOf(page);
+        var leafLevel = PagingLevels.Of(page);
         var table = process.Root;
-        for (var level = _levels; level > leafLevel; level--)
+        for (var level = machine.Levels; level > leafLevel; level--)
         {
             var index = Pte.Index(gva, level);
-            var entry = ReadGuestEntry(table, index);
+            var entry = Tables.Entry(table, index);
             if ((entry & Pte.Present) == 0)
             {
                 var child = AllocateTable(process.Name, gva);
-                Charge(CostKind.ZeroPageGuest);
-                WriteGuestEntry(table, level, index, child | Pte.Table);
+                machine.Charge(CostKind.ZeroPageGuest);
+                WriteEntry(table, level, index, child | Pte.Table);
                 table = child;
             }
             else if ((entry & Pte.PageSize) != 0)
@@ -146,18 +194,20 @@ public sealed partial class Machine
             }
         }
         var leafIndex = Pte.Index(gva, leafLevel);
-        if ((ReadGuestEntry(table, leafIndex) & Pte.Present) != 0)
+        if ((Tables.Entry(table, leafIndex) & Pte.Present) != 0)
             throw AlreadyMapped(process, gva);
-        WriteGuestEntry(table, leafLevel, leafIndex, gpa | LeafBits(perms, leafLevel));
+        WriteEntry(table, leafLevel, leafIndex, gpa | LeafBits(perms, leafLevel));
         return table;
     }
 
+    // ------------------------------------------------------------ page faults
+
     /// <summary>The VMA that decides a fault at <paramref name="gva"/>, including <c>demand all</c>.</summary>
-    private Vma? FaultVma(GuestProcess process, ulong gva)
+    public Vma? FaultVma(GuestProcess process, ulong gva)
     {
         var vma = process.Vmas.Find(gva);
         if (vma is not null) return vma.Kind == VmaKind.Hole ? null : vma;
-        if (process.DemandAll is { } perms && gva < (_levels == 5 ? 1UL << 56 : 1UL << 47))
+        if (process.DemandAll is { } perms && gva < (machine.Levels == 5 ? 1UL << 56 : 1UL << 47))
             return Vma.Of(gva & ~0xfffUL, 4096, PageSize.Size4K, perms, VmaKind.Demand);
         return null;
     }
@@ -166,18 +216,18 @@ public sealed partial class Machine
     /// A guest page fault. A not-present page in a demand region is filled (tables top down, then the
     /// frame) and the access retried; anything else is a segmentation fault and the access is dropped.
     /// </summary>
-    private FillOutcome GuestFault(ulong gva, AccessKind kind, bool kernel, bool notPresent)
+    public FillOutcome GuestFault(ulong gva, AccessKind kind, bool kernel, bool notPresent)
     {
-        var process = _current!;
-        Counters.GuestFaults++;
-        Charge(CostKind.GuestFault);
+        var process = Current!;
+        machine.Counters.GuestFaults++;
+        machine.Charge(CostKind.GuestFault);
         var vma = FaultVma(process, gva);
         var fill = notPresent && vma is { Kind: VmaKind.Demand } &&
-                   Allows(vma.Perms.Write, !vma.Perms.Kernel, vma.Perms.Exec, kind, kernel);
-        if (Tracing) _trace!.Emit(new GuestFaultEvent(Cycle, AccessNumber, new Gva(gva), kind, notPresent, fill));
+                   Machine.Allows(new PathPermissions { Writable = vma.Perms.Write, User = !vma.Perms.Kernel, Executable = vma.Perms.Exec }, kind, kernel);
+        if (machine.Tracing) machine.Emit(new GuestFaultEvent(machine.Cycle, machine.AccessNumber, new Gva(gva), kind, notPresent, fill));
         if (!fill)
         {
-            Counters.Segv++;
+            machine.Counters.Segv++;
             return FillOutcome.Dropped;
         }
         DemandFill(process, vma!, gva);
@@ -187,96 +237,30 @@ public sealed partial class Machine
     private void DemandFill(GuestProcess process, Vma vma, ulong gva)
     {
         var page = vma.Page;
-        var leafLevel = LevelOf(page);
+        var leafLevel = PagingLevels.Of(page);
         var pageBase = gva & ~(page.Bytes() - 1);
-        // Tables first, top down, then the frame: the allocator hands out frames in that order.
+        // Tables first, top down, then the frame: the allocator hands out frames in that order, and the
+        // entries are written once all are allocated.
         var table = process.Root;
-        var pending = new List<(ulong Table, int Level, int Index, ulong Value)>(_levels);
-        for (var level = _levels; level > leafLevel; level--)
+        var pending = new List<(ulong Table, int Level, int Index, ulong Value)>(machine.Levels);
+        for (var level = machine.Levels; level > leafLevel; level--)
         {
             var index = Pte.Index(gva, level);
-            var entry = ReadGuestEntry(table, index);
+            var entry = Tables.Entry(table, index);
             if ((entry & Pte.Present) != 0)
             {
                 table = entry & Pte.AddressMask;
                 continue;
             }
             var child = AllocateTable(process.Name, gva);
-            Charge(CostKind.ZeroPageGuest);
+            machine.Charge(CostKind.ZeroPageGuest);
             pending.Add((table, level, index, child | Pte.Table));
             table = child;
         }
-        var frame = _frames.Allocate(page.Bytes()) ?? throw EngineException.OutOfGuestMemory(process.Name, gva);
-        Charge(CostKind.ZeroPageGuest, page.Bytes() / 4096);
-        foreach (var (t, level, index, value) in pending) WriteGuestEntry(t, level, index, value);
-        WriteGuestEntry(table, leafLevel, Pte.Index(pageBase, leafLevel), frame | LeafBits(vma.Perms, leafLevel));
-    }
-
-    // ------------------------------------------------------------ CR3, INVLPG
-
-    /// <summary>Switches to a process (the first run block, or <c>switch</c>); the current process loads nothing.</summary>
-    public void SwitchTo(string name)
-    {
-        var process = _processes[name];
-        if (process == _current) return;
-        LoadCr3(process, reload: false);
-    }
-
-    /// <summary><c>flush tlb</c>: reload the same CR3, flushing the current process's entries.</summary>
-    public void FlushTlb() => LoadCr3(RequireCurrent(), reload: true);
-
-    private GuestProcess RequireCurrent() => _current ?? throw new InvalidOperationException("no process is running");
-
-    private void LoadCr3(GuestProcess process, bool reload)
-    {
-        Charge(CostKind.Cr3Switch);
-        if (Tracing) _trace!.Emit(new Cr3Event(Cycle, AccessNumber, process.Name, new Gpa(process.Root), reload));
-        var tag = TagOf(process);
-        if (reload)
-        {
-            _tlb.FlushTag(tag);
-            _pwc?.FlushTag(tag);
-        }
-        else if (!_options.Pcid)
-        {
-            _tlb.FlushAll();
-            _pwc?.FlushAll();
-        }
-        _current = process;
-        _currentTag = tag;
-        if (_shadow is not null)
-        {
-            Exit(ExitReason.CrAccess, Tracing ? new CrAccessExit(Cycle, AccessNumber, process.Name, new Gpa(process.Root)) : null);
-            ShadowRoot(process);
-            Resume();
-        }
-    }
-
-    /// <summary>INVLPG: drops the current process's entries for the page holding the address (all of a huge page).</summary>
-    public void Invlpg(ulong gva)
-    {
-        RequireCurrent();
-        if (Tracing) _trace!.Emit(new InvlpgEvent(Cycle, AccessNumber, new Gva(gva)));
-        if (!IsCanonical(gva))
-        {
-            // INVLPG of a non-canonical address is a NOP (SDM vol. 2A, INVLPG); under shadow paging it
-            // still exits, and KVM ignores it (kvm_mmu_invalidate_addr, is_noncanonical_invlpg_address).
-            if (_shadow is not null)
-            {
-                Exit(ExitReason.Invlpg, Tracing ? new InvlpgExit(Cycle, AccessNumber, new Gva(gva)) : null);
-                Resume();
-            }
-            return;
-        }
-        _tlb.InvalidatePage(gva, _currentTag);
-        // INVLPG also invalidates the paging-structure caches of the current PCID (SDM 4.10.4.1).
-        _pwc?.FlushTag(_currentTag);
-        if (_shadow is not null)
-        {
-            Exit(ExitReason.Invlpg, Tracing ? new InvlpgExit(Cycle, AccessNumber, new Gva(gva)) : null);
-            ShadowInvalidatePage(gva);
-            Resume();
-        }
+        var frame = frames.Allocate(page.Bytes()) ?? throw EngineException.OutOfGuestMemory(process.Name, gva);
+        machine.Charge(CostKind.ZeroPageGuest, page.Bytes() / 4096);
+        foreach (var (t, level, index, value) in pending) WriteEntry(t, level, index, value);
+        WriteEntry(table, leafLevel, Pte.Index(pageBase, leafLevel), frame | LeafBits(vma.Perms, leafLevel));
     }
 
     // ------------------------------------------------------------ run-time page-table edits
@@ -286,14 +270,14 @@ public sealed partial class Machine
     {
         var process = RequireUnmapped("map", gva, size);
         var pages = MapRange(process, gva, size, page, gpa, perms);
-        if (Tracing) _trace!.Emit(new PageTableEditEvent(Cycle, AccessNumber, "map", new Gva(gva), size, pages));
+        if (machine.Tracing) machine.Emit(new PageTableEditEvent(machine.Cycle, machine.AccessNumber, "map", new Gva(gva), size, pages));
     }
 
     /// <summary>Run-time <c>demand</c>: only records the region.</summary>
-    public void Demand(ulong gva, ulong size, PageSize page, Perms perms)
-    {
+    public void Demand(ulong gva, ulong size, PageSize page, Perms perms) =>
         RequireUnmapped("demand", gva, size).Vmas.Add(Vma.Of(gva, size, page, perms, VmaKind.Demand));
-    }
+
+    public void DemandAll(Perms perms) => RequireCurrent().DemandAll = perms;
 
     /// <summary>The current process, when no region of it overlaps [gva, gva + size) (mmap without MAP_FIXED's clobbering).</summary>
     private GuestProcess RequireUnmapped(string operation, ulong gva, ulong size)
@@ -305,8 +289,6 @@ public sealed partial class Machine
         return process;
     }
 
-    public void DemandAll(Perms perms) => RequireCurrent().DemandAll = perms;
-
     /// <summary>Run-time <c>unmap</c> (munmap): clears the present leaves, forgets the range, then flushes.</summary>
     public void Unmap(ulong gva, ulong size)
     {
@@ -316,7 +298,7 @@ public sealed partial class Machine
         process.Vmas.RemoveRange(gva, last);
         if (process.DemandAll is not null)
             process.Vmas.Add(new Vma(gva, last, PageSize.Size4K, default, VmaKind.Hole));
-        if (Tracing) _trace!.Emit(new PageTableEditEvent(Cycle, AccessNumber, "unmap", new Gva(gva), size, changed.Count));
+        if (machine.Tracing) machine.Emit(new PageTableEditEvent(machine.Cycle, machine.AccessNumber, "unmap", new Gva(gva), size, changed.Count));
         FlushChanged(changed);
     }
 
@@ -341,7 +323,7 @@ public sealed partial class Machine
                 v = regionLast + 1;
             }
         }
-        if (Tracing) _trace!.Emit(new PageTableEditEvent(Cycle, AccessNumber, "protect", new Gva(gva), size, changed.Count));
+        if (machine.Tracing) machine.Emit(new PageTableEditEvent(machine.Cycle, machine.AccessNumber, "protect", new Gva(gva), size, changed.Count));
         FlushChanged(changed);
     }
 
@@ -350,16 +332,16 @@ public sealed partial class Machine
     {
         var changed = new List<ulong>();
         var leaves = new List<(ulong Table, int Level, int Index, ulong Entry, ulong Base)>();
-        CollectLeaves(process.Root, _levels, 0, start, last, leaves);
+        CollectLeaves(process.Root, machine.Levels, 0, start, last, leaves);
         foreach (var leaf in leaves)
         {
             var coverage = Pte.Coverage(leaf.Level);
             if (leaf.Base < start || leaf.Base + (coverage - 1) > last)
-                throw EngineException.MappingConflict($"{operation} of part of the {SizeOfLevel(leaf.Level).Text()} page at {Hex.Format(leaf.Base)}: split it or {operation} the whole page");
+                throw EngineException.MappingConflict($"{operation} of part of the {PagingLevels.SizeOf(leaf.Level).Text()} page at {Hex.Format(leaf.Base)}: split it or {operation} the whole page");
         }
         foreach (var leaf in leaves)
         {
-            WriteGuestEntry(leaf.Table, leaf.Level, leaf.Index, rewrite(leaf.Entry, leaf.Level));
+            WriteEntry(leaf.Table, leaf.Level, leaf.Index, rewrite(leaf.Entry, leaf.Level));
             changed.Add(leaf.Base);
         }
         return changed;
@@ -369,7 +351,7 @@ public sealed partial class Machine
         List<(ulong Table, int Level, int Index, ulong Entry, ulong Base)> leaves)
     {
         var coverage = Pte.Coverage(level);
-        var entries = _guestTables[table];
+        var entries = Tables[table];
         for (var i = 0; i < 512; i++)
         {
             // The last address an entry covers, not the one after it: the root's last entry covers the
@@ -384,17 +366,16 @@ public sealed partial class Machine
         }
     }
 
-    private ulong SignExtend(ulong address) => (ulong)((long)(address << (64 - VirtualBits)) >> (64 - VirtualBits));
-
-    private int VirtualBits => _levels == 5 ? 57 : 48;
+    /// <summary>The canonical form of an address built from table indices: bits above the virtual-address width copy its top bit.</summary>
+    public ulong SignExtend(ulong address) => (ulong)((long)(address << (64 - machine.VirtualBits)) >> (64 - machine.VirtualBits));
 
     /// <summary>Linux's flush after unmap or mprotect: INVLPG each page up to 33 of them, else a full CR3 reload.</summary>
     private void FlushChanged(List<ulong> changed)
     {
         if (changed.Count == 0) return;
         if (changed.Count <= 33)
-            foreach (var page in changed) Invlpg(page);
+            foreach (var page in changed) machine.Invlpg(page);
         else
-            FlushTlb();
+            machine.FlushTlb();
     }
 }

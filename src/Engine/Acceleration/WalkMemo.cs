@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
+using MemScript.Engine.Translation;
 
-namespace MemScript.Engine.Translation;
+namespace MemScript.Engine.Acceleration;
 
 /// <summary>
 /// The outcomes of completed hardware walks, by process and 4 KiB page: a walk that would read the same
@@ -85,9 +86,9 @@ internal sealed class WalkMemo
 
     /// <summary>Asks the host to bring the bucket of <paramref name="gva"/> into its cache (a hint: changes nothing).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Prefetch(ulong gva, int process) => Memory.HostCache.Prefetch(ref _data[Bucket(Key(gva, process))]);
+    public void Prefetch(ulong gva, int process) => HostCache.Prefetch(ref _data[Bucket(Key(gva, process))]);
 
-    /// <summary>Remembers a completed walk (an outcome from <see cref="WalkOutcome.Pack"/>).</summary>
+    /// <summary>Remembers a completed walk (an outcome from <see cref="RememberedWalk.Pack"/>).</summary>
     public void Add(ulong gva, int process, ulong outcome)
     {
         var key = Key(gva, process);
@@ -143,11 +144,11 @@ internal sealed class WalkMemo
 }
 
 /// <summary>
-/// What a completed walk gave, packed in 49 bits: the TLB frame, the references it made, the TLB entry's
+/// What a completed walk gave (a walk remembered by the walk memo), packed in 49 bits: the TLB frame, the references it made, the TLB entry's
 /// size and its guest page's size, and the permissions of the TLB entry (those of the guest path and of
 /// the final stage, EPT or the memslot, together). An access those permissions refuse takes the full walk.
 /// </summary>
-internal readonly struct WalkOutcome(ulong packed)
+internal readonly struct RememberedWalk(ulong packed)
 {
     private const int FrameBits = 36;
     public const ulong MaxFrame = (1UL << FrameBits) - 1;

@@ -1,11 +1,9 @@
 using System.Runtime.CompilerServices;
 using MemScript.Engine.Interpreter;
-using MemScript.Engine.Translation;
-using MemScript.Language.Syntax;
 
 namespace MemScript.Engine;
 
-// The access generators of the language (sweep, random, replay, and a repeat of one access) as
+// The access loops of the language (sweep, random, replay, and a repeat of one access) as
 // engine loops: each access is exactly Access(), but the loop keeps the machine's fixed state in
 // registers instead of reloading it through the interpreter's closures on every access.
 public sealed partial class Machine
@@ -33,8 +31,10 @@ public sealed partial class Machine
     public void Sweep(ulong from, ulong size, ulong stride, ulong times, AccessKind kind, bool kernel, Action poll)
     {
         var required = Required(kind, kernel);
-        var tag = _currentTag;
+        var tag = CurrentTag;
         var counters = Counters;
+        // Without acceleration every access probes the TLB; the page register below only saves that probe.
+        var remember = Fast.Enabled;
         for (var t = 0UL; t < times; t++)
         {
             // The 4 KiB page of the last access when it hit the TLB. Until another access misses, the
@@ -51,7 +51,7 @@ public sealed partial class Machine
                 }
                 else if (CountHit(gva, tag, required))
                 {
-                    hitPage = gva >> 12;
+                    if (remember) hitPage = gva >> 12;
                 }
                 else
                 {
@@ -74,9 +74,9 @@ public sealed partial class Machine
     /// (LANGUAGE.md's <c>random</c>). Calls <paramref name="poll"/> as <see cref="Sweep"/> does.
     /// </summary>
     /// <remarks>
-    /// The addresses are drawn ahead through a <see cref="Lookahead"/> so that what their walks will
-    /// read is prefetched: random addresses over a large region miss the host's caches, and the misses
-    /// of many accesses then overlap.
+    /// With acceleration the addresses are drawn ahead through the accelerator's window, so that what
+    /// their walks will read is prefetched: random addresses over a large region miss the host's
+    /// caches, and the misses of many accesses then overlap.
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Random(ulong count, ulong from, ulong slots, ulong align, ulong seed, AccessKind kind, bool kernel, Action poll)
@@ -84,10 +84,18 @@ public sealed partial class Machine
         var rng = new SplitMix64(seed);
         // x % 2^k is x & (2^k - 1), without a 64-bit division per access.
         var mask = (slots & (slots - 1)) == 0 ? slots - 1 : 0;
-        var window = OpenLookahead();
         var required = Required(kind, kernel);
-        var tag = _currentTag;
+        var tag = CurrentTag;
         ulong address;
+        if (Fast.OpenWindow() is not { } window)
+        {
+            for (var i = 0UL; i < count; i++)
+            {
+                Access(from + (mask != 0 || slots == 1 ? rng.Next() & mask : rng.Next() % slots) * align, kind, kernel);
+                if (PollDue) poll();
+            }
+            return;
+        }
         for (var i = 0UL; i < count; i++)
         {
             var next = from + (mask != 0 || slots == 1 ? rng.Next() & mask : rng.Next() % slots) * align;
@@ -110,7 +118,7 @@ public sealed partial class Machine
     public void Repeat(ulong count, Func<ulong, ulong> address, AccessKind kind, bool kernel, Action poll)
     {
         var required = Required(kind, kernel);
-        var tag = _currentTag;
+        var tag = CurrentTag;
         for (var i = 0UL; i < count; i++)
         {
             var gva = address(i);

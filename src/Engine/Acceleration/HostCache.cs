@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics.X86;
 
-namespace MemScript.Engine.Memory;
+namespace MemScript.Engine.Acceleration;
 
 /// <summary>
 /// Hints to the host processor about the simulator's own memory: which cache line a walk a few accesses
