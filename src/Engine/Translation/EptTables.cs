@@ -55,7 +55,6 @@ public sealed class EptTables
 
     public ulong Root => _root.Hpa;
     public int Levels => _levels;
-    public int TableCount => _byHpa.Count;
 
     /// <summary>The root table (EPTP).</summary>
     internal Table RootTable => _root;
@@ -89,25 +88,29 @@ public sealed class EptTables
     /// </summary>
     internal EptResult Walk(ulong gpa, Table start, int startLevel, ref int refs, PagingStructureCache? pwc, Inspection.WalkRecorder? recorder, out EptLeaf leaf)
     {
-        leaf = default;
         var table = start;
         for (var level = startLevel; ; level--)
         {
-            if (level == 1) leaf.LastLevel = table;
             refs++;
             var index = Pte.Index(gpa, level);
             var entry = EntryOf(table, index);
             recorder?.EptEntry(level, table.Hpa, index, entry);
-            (leaf.Level, leaf.Entry) = (level, entry);
-            if ((entry & EptEntry.Rwx) == 0) return EptResult.NotPresent;
-            if (EptEntry.IsMisconfigured(entry)) return EptResult.Misconfig;
-            if (level == 1 || (entry & EptEntry.PageSize) != 0)
+            var present = (entry & EptEntry.Rwx) != 0;
+            if (present && !EptEntry.IsMisconfigured(entry) && level > 1 && (entry & EptEntry.PageSize) == 0)
             {
-                leaf.Hpa = EptEntry.LeafAddress(entry, level, gpa);
-                return EptResult.Mapped;
+                table = Child(table, index);
+                pwc?.Fill(gpa, 0, level, table.Hpa);
+                continue;
             }
-            table = Child(table, index);
-            pwc?.Fill(gpa, 0, level, table.Hpa);
+            var result = !present ? EptResult.NotPresent : EptEntry.IsMisconfigured(entry) ? EptResult.Misconfig : EptResult.Mapped;
+            leaf = new EptLeaf
+            {
+                Hpa = result == EptResult.Mapped ? EptEntry.LeafAddress(entry, level, gpa) : 0,
+                Level = level,
+                Entry = entry,
+                LastLevel = level == 1 ? table : null,
+            };
+            return result;
         }
     }
 

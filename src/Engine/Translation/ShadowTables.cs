@@ -7,7 +7,7 @@ namespace MemScript.Engine.Translation;
 public readonly record struct ShadowKey(ulong Gpa, int Level, bool Direct, int Access);
 
 /// <summary>One shadow table: 512 entries in a host frame, mirroring a guest table (or splitting a huge page).</summary>
-public sealed class ShadowPage(ShadowKey key, ulong hpa, ulong gvaBase, int tag, long serial)
+public sealed class ShadowPage(ShadowKey key, ulong hpa, ulong gvaBase, int tag)
 {
     public ShadowKey Key { get; } = key;
     public ulong Hpa { get; } = hpa;
@@ -17,9 +17,6 @@ public sealed class ShadowPage(ShadowKey key, ulong hpa, ulong gvaBase, int tag,
 
     /// <summary>The TLB tag of the process it was built for.</summary>
     public int Tag { get; } = tag;
-
-    /// <summary>Creation order: KVM zaps the oldest shadow pages first.</summary>
-    public long Serial { get; } = serial;
 
     internal TableEntries Entries;
 
@@ -50,7 +47,6 @@ public sealed class ShadowTables
     private readonly Dictionary<ulong, int> _protected = new();
     private readonly LinkedList<ShadowPage> _order = new();
     private readonly Action _presentEntryChanged;
-    private long _serial;
 
     /// <param name="limit">The most shadow tables KVM keeps (section 5).</param>
     /// <param name="presentEntryChanged">Called whenever a present entry is cleared or replaced, or a table removed: what a walk read may have changed.</param>
@@ -85,7 +81,7 @@ public sealed class ShadowTables
 
     public ShadowPage Add(ShadowKey key, ulong hpa, ulong gvaBase, int tag, int guestPageLevel = 0)
     {
-        var page = new ShadowPage(key, hpa, gvaBase, tag, ++_serial) { GuestPageLevel = guestPageLevel };
+        var page = new ShadowPage(key, hpa, gvaBase, tag) { GuestPageLevel = guestPageLevel };
         _byKey.Add(key, page);
         _byHpa.Add(hpa, page);
         page.Node = _order.AddLast(page);

@@ -37,11 +37,12 @@ public class DifferentialTests
     }
 
     /// <summary>
-    /// The walk memo and the prefetching generators only make the simulation faster: with the memo off,
-    /// every mode gives the same report and the same trace, event for event.
+    /// The acceleration layer (walk memo, remembered paths, the EPT retry, the lookahead window, the
+    /// sweep's page register) only makes the simulation faster: with it off, every mode gives the same
+    /// report and the same trace, event for event.
     /// </summary>
     [FsCheck.NUnit.Property(MaxTest = 2000, Arbitrary = [typeof(GeneratedScenarios)], QuietOnSuccess = true, Replay = "20261125,7")]
-    public bool The_walk_memo_changes_nothing_but_speed(GeneratedScenario scenario)
+    public bool Acceleration_changes_nothing_but_speed(GeneratedScenario scenario)
     {
         var script = Checker.CheckText(scenario.Text).Script!;
         var source = new SourceText("generated.memscript", scenario.Text);
@@ -49,11 +50,11 @@ public class DifferentialTests
         {
             var with = RunMode(script, mode, trace: true);
             var without = RunMode(script, mode, trace: true, memo: false);
-            Require(with.Tables == without.Tables, mode, "memo on and off: the same guest page tables");
+            Require(with.Tables == without.Tables, mode, "acceleration on and off: the same guest page tables");
             Require(JsonReport.Render(new ReportContext("g", source, [with.Result])) == JsonReport.Render(new ReportContext("g", source, [without.Result])), mode,
-                "memo on and off: the same report");
+                "acceleration on and off: the same report");
             Require(with.Result.Trace.Select(TraceFormatter.Format).SequenceEqual(without.Result.Trace.Select(TraceFormatter.Format)), mode,
-                "memo on and off: the same trace");
+                "acceleration on and off: the same trace");
         }
         return true;
     }
