@@ -33,37 +33,37 @@ public sealed partial class Machine
         var required = Required(kind, kernel);
         var tag = CurrentTag;
         var counters = Counters;
-        // Without acceleration every access probes the TLB; the page register below only saves that probe.
-        var remember = Fast.Enabled;
+        // With acceleration, the accesses after a hit that fall on its 4 KiB page hit the same entry with
+        // the same permissions (nothing changes the TLB between them): they are counted together, up to
+        // the next poll or the access limit, so a pass costs a probe per page, not per access. Without
+        // it every access probes the TLB.
+        var bulk = Fast.Enabled;
         for (var t = 0UL; t < times; t++)
         {
-            // The 4 KiB page of the last access when it hit the TLB. Until another access misses, the
-            // TLB is as that hit left it, so an access to the same page hits the same entry with the
-            // same permissions: it is counted here without probing again.
-            var hitPage = ulong.MaxValue;
-            for (var offset = 0UL; offset < size; offset += stride)
+            for (var offset = 0UL; offset < size;)
             {
                 var gva = from + offset;
-                if (gva >> 12 == hitPage && counters.Accesses < _accessLimit)
+                var last = offset; // the offset of the last access counted in this step
+                if (CountHit(gva, tag, required))
                 {
-                    counters.Accesses++;
-                    counters.TlbHits++;
-                }
-                else if (CountHit(gva, tag, required))
-                {
-                    if (remember) hitPage = gva >> 12;
+                    if (bulk)
+                    {
+                        var more = Math.Min(((gva | 0xfff) - gva) / stride, (size - 1 - offset) / stride);
+                        var sincePoll = (ulong)counters.Accesses & (PollInterval - 1);
+                        more = Math.Min(more, sincePoll == 0 ? 0 : PollInterval - sincePoll);
+                        more = Math.Min(more, (ulong)(_accessLimit - counters.Accesses));
+                        counters.Accesses += (long)more;
+                        counters.TlbHits += (long)more;
+                        last = offset + stride * more;
+                    }
                 }
                 else
                 {
                     AccessSlow(gva, kind, kernel);
-                    hitPage = ulong.MaxValue;
                 }
-                if (PollDue)
-                {
-                    poll();
-                    hitPage = ulong.MaxValue;
-                }
-                if (offset + stride < offset) break;
+                if (PollDue) poll();
+                if (last + stride < last) break;
+                offset = last + stride;
             }
         }
     }

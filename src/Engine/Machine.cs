@@ -54,6 +54,7 @@ public sealed partial class Machine
     internal readonly GuestKernel Kernel;
     internal readonly TranslationMode Translation;
     internal readonly Accelerator Fast;
+    internal readonly DirtyLog Dirty;
 
     /// <summary>The TLB tag of the current process (its PCID with <c>pcid on</c>, else 0).</summary>
     internal int CurrentTag;
@@ -76,11 +77,12 @@ public sealed partial class Machine
         _accessLimit = options.MaxAccesses > 0 ? options.MaxAccesses : long.MaxValue;
         Slots = new Memslots(slots);
         Host = new HostMemory(Slots.All.Select(s => (s.Hva, s.Size, s.Backing)));
-        Tlb = new Tlb(options.TlbEntries, options.TlbWays);
+        Tlb = new Tlb(options.TlbEntries, options.TlbWays, options.Tlb1GEntries, options.Tlb1GWays);
         if (options.Pwc) Pwc = new PagingStructureCache(Levels, options.PwcEntries);
         _trace = trace;
         _logger = logger ?? NullLogger.Instance;
         Fast = Accelerator.For(this, options);
+        Dirty = new DirtyLog(DirtyLog.MethodFor(options.Mode, options.DirtyTrack, options.EptAd), Slots.All.Any(s => s.DirtyLog));
         Kernel = new GuestKernel(this, new FrameAllocator(Slots.All, mapTargets));
         Translation = ModeRegistry.Create(options.Mode, this);
     }
@@ -158,6 +160,8 @@ public sealed partial class Machine
         _activeExit = (int)reason;
         Charge(CostKind.VmExit);
         if (traceEvent is not null) _trace!.Emit(traceEvent);
+        // KVM drains the page-modification log at every exit, whatever its reason (vmx_flush_pml_buffer).
+        Dirty.PmlEntries = 0;
         if (!_options.Vpid)
         {
             // The flush belongs to the next VM entry; no handler work reads the TLB, so doing it now is the same.
@@ -225,15 +229,18 @@ public sealed partial class Machine
         // TLB keys only the address bits a canonical address uses, so its alias must not reach them.
         var shift = _canonicalShift;
         if ((ulong)((long)(gva << shift) >> shift) != gva) return false;
-        if (!Tlb.Lookup(gva, tag, out var perms) || (perms & required) != required) return false;
+        if (!Tlb.Hits(gva, tag, required)) return false;
         counters.TlbHits++;
         return true;
     }
 
-    /// <summary>The TLB permissions an access needs: write or execute by its kind, user unless it is a kernel access.</summary>
+    /// <summary>
+    /// The TLB permissions an access needs: write or execute by its kind, user unless it is a kernel
+    /// access; a write also needs its page logged already (<see cref="TlbPerms.Logged"/>).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static TlbPerms Required(AccessKind kind, bool kernel) =>
-        (kind == AccessKind.Write ? TlbPerms.Write : 0) | (kind == AccessKind.Exec ? TlbPerms.Exec : 0) | (kernel ? 0 : TlbPerms.User);
+        (kind == AccessKind.Write ? TlbPerms.Write | TlbPerms.Logged : 0) | (kind == AccessKind.Exec ? TlbPerms.Exec : 0) | (kernel ? 0 : TlbPerms.User);
 
     /// <summary>
     /// The rest of an access the TLB did not hit: the retry loop shared by every mode. A nonzero
@@ -252,6 +259,7 @@ public sealed partial class Machine
             return;
         }
         var process = Kernel.RequireCurrent();
+        if (kind == AccessKind.Write && Dirty.Active && Dirty.Method == DirtyTrack.Free && WriteHitsUnlogged(gva, kernel)) return;
         var fast = Fast;
         fast.BeginAccess();
         for (var attempt = 0; ; attempt++)
@@ -262,7 +270,7 @@ public sealed partial class Machine
                 if (attempt > MaxRetries) throw EngineException.Livelock(gva, MaxRetries);
                 // A retry the mode knows misses (the lookup would find what the miss that began this
                 // access found, or a TLB the exit flushed) is not probed.
-                if (!fast.RetryKnownToMiss && Tlb.Lookup(gva, CurrentTag, out var perms) && Allows(perms, kind, kernel))
+                if (!fast.RetryKnownToMiss && Tlb.Hits(gva, CurrentTag, Required(kind, kernel)))
                 {
                     Counters.TlbHits++;
                     return;
@@ -284,6 +292,52 @@ public sealed partial class Machine
         }
     }
 
+    /// <summary>
+    /// A write that hits a TLB entry whose writes are not logged yet (the free dirty log): a hit, and the
+    /// first write to a clean page is logged as it is made. A 4 KiB entry is then marked logged; a larger
+    /// one (natively, a huge page over a dirty-log slot) stays unmarked, as each of its 4 KiB pages is
+    /// logged on its own.
+    /// </summary>
+    private bool WriteHitsUnlogged(ulong gva, bool kernel)
+    {
+        var entry = Tlb.EntryAllowing(gva, CurrentTag, Required(AccessKind.Write, kernel) & ~TlbPerms.Logged);
+        if (entry < 0) return false;
+        var page = Tlb.GuestPageOf(entry, gva);
+        if (FindSlot(page) is { DirtyLog: true }) LogWrite(page);
+        if (Tlb.Is4K(entry)) Tlb.Grant(entry, TlbPerms.Logged);
+        Counters.TlbHits++;
+        return true;
+    }
+
+    /// <summary>Logs the first write to the clean page of <paramref name="gpa"/> (callers know it is in a dirty-log slot).</summary>
+    internal void LogWrite(ulong gpa)
+    {
+        if (!Dirty.MarkDirty(gpa)) return;
+        Counters.DirtyLogged++;
+        // Under pml and wp the TLB entries a walk fills depend on the page being clean: what was remembered no longer holds.
+        if (Dirty.Method != DirtyTrack.Free) Fast.TablesChanged();
+    }
+
+    /// <summary>
+    /// Whether writes through a TLB entry for the page of <paramref name="gpa"/> of <paramref name="size"/>
+    /// need no logging: no 4 KiB page of it is a clean page of a dirty-log slot.
+    /// </summary>
+    private TlbPerms LoggedFor(ulong gpa, PageSize size)
+    {
+        if (!Dirty.Active) return TlbPerms.Logged;
+        if (size == PageSize.Size4K)
+            return FindSlot(gpa) is { DirtyLog: true } && !Dirty.IsDirty(gpa) ? 0 : TlbPerms.Logged;
+        var start = gpa & ~(size.Bytes() - 1);
+        var last = start + (size.Bytes() - 1);
+        return Slots.All.Any(s => s.DirtyLog && s.Gpa <= last && start < s.End) ? 0 : TlbPerms.Logged;
+    }
+
+    /// <summary>Under the free dirty log a write is logged when its fill completes (the page's first write).</summary>
+    private void LogFreeWrite(AccessKind kind, ulong gpa)
+    {
+        if (kind == AccessKind.Write && Dirty.Active && Dirty.Method == DirtyTrack.Free && FindSlot(gpa) is { DirtyLog: true }) LogWrite(gpa);
+    }
+
     /// <summary>Counts a hardware walk's references (and its trace line).</summary>
     internal void CountWalk(ulong gva, AccessKind kind, int refs)
     {
@@ -301,23 +355,52 @@ public sealed partial class Machine
         return FillOutcome.Mmio;
     }
 
-    /// <summary>Fills the TLB with the effective page of a translation (SEMANTICS.md section 2, step 5).</summary>
-    internal void FillTlb(ulong gva, PageSize size, PageSize guestPage, TlbPerms perms, ulong frame) =>
-        Tlb.Fill(gva, CurrentTag, (int)size, perms, frame, (int)guestPage);
+    /// <summary>
+    /// Fills the TLB with the effective page of a translation (SEMANTICS.md section 2, step 5) of
+    /// <paramref name="gpa"/>, the guest-physical address the access reaches (0 when the mode cannot
+    /// know it and no slot is a dirty-log slot).
+    /// </summary>
+    internal void FillTlb(ulong gva, AccessKind kind, PageSize size, PageSize guestPage, TlbPerms perms, ulong gpa)
+    {
+        LogFreeWrite(kind, gpa);
+        Tlb.Fill(gva, CurrentTag, (int)size, perms | LoggedFor(gpa, size), gpa & ~(size.Bytes() - 1), (int)guestPage);
+    }
 
     /// <summary>
     /// Ends a hardware walk that reached a leaf the access may use: counts it, fills the TLB and lets the
     /// accelerator remember the outcome. <paramref name="finalWritable"/> and <paramref name="finalExecutable"/>
-    /// are what the stage after the guest's (EPT, or the memslot natively) allows.
+    /// are what the stage after the guest's (EPT, or the memslot natively) allows; <paramref name="gpa"/>
+    /// is as for <see cref="FillTlb"/>.
     /// </summary>
     internal FillOutcome CompleteWalk(ulong gva, AccessKind kind, int refs, PageSize size, PageSize guestPage, PathPermissions perms,
-        bool finalWritable, bool finalExecutable, ulong frame)
+        bool finalWritable, bool finalExecutable, ulong gpa)
     {
         CountWalk(gva, kind, refs);
-        var tlbPerms = ToTlbPerms(perms.Writable && finalWritable, perms.User, perms.Executable && finalExecutable);
+        LogFreeWrite(kind, gpa);
+        var tlbPerms = ToTlbPerms(perms.Writable && finalWritable, perms.User, perms.Executable && finalExecutable) | LoggedFor(gpa, size);
+        var frame = gpa & ~(size.Bytes() - 1);
         Tlb.Fill(gva, CurrentTag, (int)size, tlbPerms, frame, (int)guestPage);
         Fast.Remember(gva, Kernel.Current!.Index, frame, refs, (int)size, (int)guestPage, tlbPerms);
         return FillOutcome.Filled;
+    }
+
+    // ------------------------------------------------------------ the dirty log (SEMANTICS.md 13.4, 13.6)
+
+    /// <summary>
+    /// <c>collect dirty</c>: the VMM reads and clears the dirty log (KVM_GET_DIRTY_LOG with manual
+    /// protect, then KVM_CLEAR_DIRTY_LOG). No exit. Every dirty page becomes clean (the mode takes W off
+    /// its leaves under wp), then the TLB and the paging-structure caches are flushed for every tag.
+    /// </summary>
+    public void CollectDirty()
+    {
+        var pages = Dirty.Collect();
+        Counters.DirtyCollected += pages.Count;
+        if (Dirty.Method != DirtyTrack.Free && Mode is MmuMode.Ept or MmuMode.Shadow) Charge(CostKind.PteWrite, (ulong)pages.Count);
+        Translation.OnDirtyCollected(pages);
+        Tlb.FlushAll();
+        Pwc?.FlushAll();
+        Fast.TablesChanged();
+        if (Tracing) Emit(new DirtyCollectEvent(Cycle, AccessNumber, pages.Count));
     }
 
     internal static bool Allows(PathPermissions perms, AccessKind kind, bool kernel) =>

@@ -13,6 +13,25 @@ public sealed record MachineOptions
     public int TlbWays { get; init; } = 12;
     public bool Pwc { get; init; }
     public int PwcEntries { get; init; } = 32;
+
+    /// <summary>The separate 1 GiB TLB (0: none, 1 GiB entries share the main TLB).</summary>
+    public int Tlb1GEntries { get; init; }
+    public int Tlb1GWays { get; init; } = 4;
+
+    /// <summary>KVM's unsync leaf shadow tables (13.2).</summary>
+    public bool ShadowUnsync { get; init; }
+
+    /// <summary>KVM's shadow PTE prefetch: the size of the guest-entry block read around a fault (0: off).</summary>
+    public int ShadowPrefetch { get; init; }
+
+    /// <summary>The emulated writes to a shadowed upper-level table that zap its shadow table (0: never).</summary>
+    public int ShadowFlood { get; init; }
+
+    /// <summary>EPT accessed and dirty flags (13.3).</summary>
+    public bool EptAd { get; init; }
+
+    /// <summary>How writes to dirty-log slots are logged (13.4).</summary>
+    public DirtyTrack DirtyTrack { get; init; } = DirtyTrack.Free;
     public bool Vpid { get; init; } = true;
     public bool Pcid { get; init; }
     public CostModel Costs { get; init; } = CostModel.Default;

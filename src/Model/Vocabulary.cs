@@ -7,10 +7,11 @@ public enum CounterId
 {
     Accesses, Cycles, TlbHits, TlbMisses, WalkRefs, HvRefs, GuestFaults, HostFaults, Segv, Exits, Mmio,
     PagesGuestPt, PagesShadow, PagesEpt, PagesHost,
+    DirtyLogged, DirtyCollected, ShadowUnsync, ShadowSynced, ShadowPrefetched, ShadowZapped,
 }
 
 /// <summary>VM exit reasons the model produces, in report order (the index of <see cref="Vocabulary.ExitReasons"/>).</summary>
-public enum ExitReason { ExceptionNmi, Invlpg, CrAccess, EptViolation, EptMisconfig, MmuTrap }
+public enum ExitReason { ExceptionNmi, Invlpg, CrAccess, EptViolation, EptMisconfig, PmlFull, MmuTrap }
 
 /// <summary>The named costs of the cost model (SEMANTICS.md section 8), in its order (the index of <see cref="Vocabulary.Costs"/>).</summary>
 public enum Cost
@@ -63,6 +64,12 @@ public static class Vocabulary
         new(CounterId.PagesShadow, "pages.shadow", "live shadow page tables"),
         new(CounterId.PagesEpt, "pages.ept", "EPT tables"),
         new(CounterId.PagesHost, "pages.host", "host pages behind the memslots"),
+        new(CounterId.DirtyLogged, "dirty.logged", "first writes to clean pages of dirty-log slots"),
+        new(CounterId.DirtyCollected, "dirty.collected", "dirty pages read and cleared by collect dirty"),
+        new(CounterId.ShadowUnsync, "shadow.unsync", "guest leaf tables KVM let go unsync instead of emulating a write"),
+        new(CounterId.ShadowSynced, "shadow.synced", "unsync shadow tables synced again at a CR3 load"),
+        new(CounterId.ShadowPrefetched, "shadow.prefetched", "shadow leaves KVM prefetched beside a fault"),
+        new(CounterId.ShadowZapped, "shadow.zapped", "shadow tables KVM zapped (the limit, or write flooding)"),
     ];
 
     public static readonly ImmutableArray<ExitReasonInfo> ExitReasons =
@@ -72,6 +79,7 @@ public static class Vocabulary
         new(ExitReason.CrAccess, "CR_ACCESS", 28, "a CR3 load under shadow paging"),
         new(ExitReason.EptViolation, "EPT_VIOLATION", 48, "a walk met a non-present or forbidding EPT entry"),
         new(ExitReason.EptMisconfig, "EPT_MISCONFIG", 49, "an access reached KVM's MMIO entry in EPT"),
+        new(ExitReason.PmlFull, "PML_FULL", 62, "a write to log found the 512-entry page-modification log full"),
         new(ExitReason.MmuTrap, "MMU_TRAP", null, "a TLB miss under the software MMU (this model's own reason)"),
     ];
 

@@ -144,7 +144,7 @@ internal sealed class WalkMemo
 }
 
 /// <summary>
-/// What a completed walk gave (a walk remembered by the walk memo), packed in 49 bits: the TLB frame, the references it made, the TLB entry's
+/// What a completed walk gave (a walk remembered by the walk memo), packed in 50 bits: the TLB frame, the references it made, the TLB entry's
 /// size and its guest page's size, and the permissions of the TLB entry (those of the guest path and of
 /// the final stage, EPT or the memslot, together). An access those permissions refuse takes the full walk.
 /// </summary>
@@ -160,5 +160,5 @@ internal readonly struct RememberedWalk(ulong packed)
     public int Refs => (int)(packed >> 36) & 63;
     public int SizeCode => (int)(packed >> 42) & 3;
     public int GuestSizeCode => (int)(packed >> 44) & 3;
-    public TlbPerms Perms => (TlbPerms)((packed >> 46) & 7);
+    public TlbPerms Perms => (TlbPerms)((packed >> 46) & 15);
 }

@@ -11,6 +11,7 @@ public sealed class Counters
 {
     public long Accesses, TlbHits, TlbMisses, WalkRefs, HvRefs, GuestFaults, HostFaults, Segv, Exits, Mmio;
     public long PagesGuestPt, PagesShadow, PagesEpt, PagesHost;
+    public long DirtyLogged, DirtyCollected, ShadowUnsync, ShadowSynced, ShadowPrefetched, ShadowZapped;
     /// <summary>Cycles of everything but the accesses themselves, which are charged lazily (see <see cref="TotalCycles"/>).</summary>
     public ulong Cycles;
 
@@ -42,6 +43,12 @@ public sealed class Counters
         CounterId.PagesShadow => PagesShadow,
         CounterId.PagesEpt => PagesEpt,
         CounterId.PagesHost => PagesHost,
+        CounterId.DirtyLogged => DirtyLogged,
+        CounterId.DirtyCollected => DirtyCollected,
+        CounterId.ShadowUnsync => ShadowUnsync,
+        CounterId.ShadowSynced => ShadowSynced,
+        CounterId.ShadowPrefetched => ShadowPrefetched,
+        CounterId.ShadowZapped => ShadowZapped,
         _ => throw new ArgumentOutOfRangeException(nameof(id), id, "a counter of the vocabulary without a field"),
     };
 
@@ -77,6 +84,12 @@ public sealed record CounterSet(ImmutableArray<long> Values, ImmutableArray<long
     public long PagesShadow => this[CounterId.PagesShadow];
     public long PagesEpt => this[CounterId.PagesEpt];
     public long PagesHost => this[CounterId.PagesHost];
+    public long DirtyLogged => this[CounterId.DirtyLogged];
+    public long DirtyCollected => this[CounterId.DirtyCollected];
+    public long ShadowUnsync => this[CounterId.ShadowUnsync];
+    public long ShadowSynced => this[CounterId.ShadowSynced];
+    public long ShadowPrefetched => this[CounterId.ShadowPrefetched];
+    public long ShadowZapped => this[CounterId.ShadowZapped];
 
     /// <summary>The value of a counter by its language name (<c>tlb.hits</c>, <c>exits.EPT_VIOLATION</c>...).</summary>
     public long Get(string name)

@@ -21,7 +21,7 @@ internal sealed class EptMode : TranslationMode
 
     public EptMode(Machine machine) : base(machine)
     {
-        _ept = new EptTables(machine.Options.HostLevels, () => machine.Host.AllocateFrames(4096));
+        _ept = new EptTables(machine.Options.HostLevels, () => machine.Host.AllocateFrames(4096), machine.Fast.TablesChanged);
         machine.Counters.PagesEpt = 1;
         if (machine.Options.Pwc) _eptPwc = new PagingStructureCache(machine.Options.HostLevels, machine.Options.PwcEntries);
     }
@@ -70,7 +70,8 @@ internal sealed class EptMode : TranslationMode
         if (walk.End == WalkEnd.Blocked)
         {
             M.CountWalk(gva, kind, walk.Refs);
-            return Violation(gva, walk.Table, AccessKind.Read, finalTranslation: false, 0);
+            // With EPT A/D flags the processor's accesses to guest paging structures are writes for EPT (13.3).
+            return Violation(gva, walk.Table, M.Options.EptAd ? AccessKind.Write : AccessKind.Read, finalTranslation: false, 0);
         }
         if (walk.End == WalkEnd.NotPresent || !Machine.Allows(walk.Perms, kind, kernel))
         {
@@ -120,8 +121,28 @@ internal sealed class EptMode : TranslationMode
             return Violation(gva, gpa, kind, finalTranslation: true, ept.Entry & EptEntry.Rwx);
         }
         M.Fast.RetryFollows(false);
+        if (M.Dirty.Active && M.Dirty.Method == DirtyTrack.Pml && M.FindSlot(gpa) is { DirtyLog: true } slot && M.Dirty.IsClean(slot, gpa))
+        {
+            // A TLB entry filled while its page is clean does not permit writes; a write adds the page to
+            // the page-modification log, or finds it full and exits first (PML_FULL), then restarts.
+            if (kind != AccessKind.Write)
+            {
+                eptWritable = false;
+            }
+            else if (M.Dirty.PmlEntries == DirtyLog.PmlCapacity)
+            {
+                M.CountWalk(gva, kind, refs);
+                M.Exit(ExitReason.PmlFull, M.Tracing ? new PmlFullExit(M.Cycle, M.AccessNumber, new Gpa(gpa & ~0xfffUL)) : null);
+                return FillOutcome.Retry;
+            }
+            else
+            {
+                M.Dirty.PmlEntries++;
+                M.LogWrite(gpa);
+            }
+        }
         var size = PagingLevels.Min(PagingLevels.SizeOf(level), PagingLevels.SizeOf(ept.Level));
-        return M.CompleteWalk(gva, kind, refs, size, PagingLevels.SizeOf(level), perms, eptWritable, eptExecutable, ept.Hpa & ~(size.Bytes() - 1));
+        return M.CompleteWalk(gva, kind, refs, size, PagingLevels.SizeOf(level), perms, eptWritable, eptExecutable, gpa);
     }
 
     /// <summary>
@@ -192,17 +213,36 @@ internal sealed class EptMode : TranslationMode
             return M.Mmio(gva, gpa, kind);
         }
         if (slot.Readonly && kind == AccessKind.Write && finalTranslation) return M.Mmio(gva, gpa, kind);
+        if ((allowed & EptEntry.Rwx) != 0)
+        {
+            // A present leaf forbade a write: under the wp dirty log, the first write to a clean page.
+            // KVM logs the page and gives the leaf W (fast_page_fault): no new mapping, no ept-fill.
+            M.LogWrite(gpa);
+            _ept.GrantWrite(gpa);
+            return FillOutcome.Retry;
+        }
+        // Guest page tables (a violation before the final translation) are never logged (13.3, 13.4).
+        var writable = !slot.Readonly && (!finalTranslation || WritableUnderWp(slot, gpa, kind));
+        if (finalTranslation && kind == AccessKind.Write && M.Dirty.Method == DirtyTrack.Pml && M.Dirty.IsClean(slot, gpa))
+            M.LogWrite(gpa); // the write's own violation maps the page: KVM logs it in its handler, no PML entry
         var hpa = M.TouchHost(slot, gpa);
         var size = Machine.HostMapSize(slot, gpa);
         var bytes = size.Bytes();
         var leafLevel = PagingLevels.Of(size);
-        var entry = (hpa & ~(bytes - 1)) | EptEntry.Read | EptEntry.Execute | (slot.Readonly ? 0 : EptEntry.Write)
+        var entry = (hpa & ~(bytes - 1)) | EptEntry.Read | EptEntry.Execute | (writable ? EptEntry.Write : 0)
                     | EptEntry.WriteBack | (leafLevel > 1 ? EptEntry.PageSize : 0);
         Install(gpa & ~(bytes - 1), leafLevel, entry);
         M.Fast.RememberRetryLeaf(entry, leafLevel);
         M.Charge(CostKind.EptFill);
-        if (M.Tracing) M.Emit(new EptMapEvent(M.Cycle, M.AccessNumber, new Gpa(gpa & ~(bytes - 1)), new Hpa(hpa & ~(bytes - 1)), size, !slot.Readonly, false));
+        if (M.Tracing) M.Emit(new EptMapEvent(M.Cycle, M.AccessNumber, new Gpa(gpa & ~(bytes - 1)), new Hpa(hpa & ~(bytes - 1)), size, writable, false));
         return FillOutcome.Retry;
+    }
+
+    /// <summary>Under the wp dirty log the pages made clean lose W in EPT (where they have a leaf).</summary>
+    public override void OnDirtyCollected(IReadOnlyList<ulong> pages)
+    {
+        if (M.Dirty.Method != DirtyTrack.Wp) return;
+        foreach (var page in pages) _ept.RevokeWrite(page);
     }
 
     private void Install(ulong gpa, int leafLevel, ulong entry)

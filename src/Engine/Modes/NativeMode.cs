@@ -27,7 +27,7 @@ internal sealed class NativeMode(Machine machine) : TranslationMode(machine)
         var slot = M.FindSlot(gpa);
         var allowed = Machine.Allows(walk.Perms, kind, kernel);
         if (slot is not null && allowed && !(slot.Readonly && kind == AccessKind.Write))
-            return M.CompleteWalk(gva, kind, walk.Refs, walk.LeafSize, walk.LeafSize, walk.Perms, !slot.Readonly, true, gpa & ~(walk.LeafSize.Bytes() - 1));
+            return M.CompleteWalk(gva, kind, walk.Refs, walk.LeafSize, walk.LeafSize, walk.Perms, !slot.Readonly, true, gpa);
         M.CountWalk(gva, kind, walk.Refs);
         if (!allowed) return M.Kernel.GuestFault(gva, kind, kernel, notPresent: false);
         return M.Mmio(gva, gpa, kind);

@@ -27,11 +27,12 @@ internal sealed class SoftwareMode(Machine machine) : TranslationMode(machine)
         var gpa = walk.LeafAddress(gva);
         var slot = M.FindSlot(gpa);
         if (slot is null || (slot.Readonly && kind == AccessKind.Write)) return M.Mmio(gva, gpa, kind);
-        var hpa = M.TouchHost(slot, gpa);
+        M.TouchHost(slot, gpa);
         // The software MMU maps host memory as KVM would: an entry never spans two host pages or two slots.
         var size = PagingLevels.Min(walk.LeafSize, Machine.HostMapSize(slot, gpa));
-        M.FillTlb(gva, size, walk.LeafSize, Machine.ToTlbPerms(walk.Perms.Writable && !slot.Readonly, walk.Perms.User, walk.Perms.Executable),
-            hpa & ~(size.Bytes() - 1));
+        // Under the wp dirty log a clean page's entry lacks W: a write to it misses and traps, and that fill logs it.
+        var writable = walk.Perms.Writable && !slot.Readonly && WritableUnderWp(slot, gpa, kind);
+        M.FillTlb(gva, kind, size, walk.LeafSize, Machine.ToTlbPerms(writable, walk.Perms.User, walk.Perms.Executable), gpa);
         return FillOutcome.Filled;
     }
 

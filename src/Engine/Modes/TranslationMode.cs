@@ -46,6 +46,24 @@ internal abstract class TranslationMode(Machine machine)
     {
     }
 
+    /// <summary><c>collect dirty</c> made these pages (guest-physical, in order) clean again; before the machine flushes the TLB.</summary>
+    public virtual void OnDirtyCollected(IReadOnlyList<ulong> pages)
+    {
+    }
+
+    /// <summary>
+    /// Whether a leaf for <paramref name="gpa"/> may be writable for this access under the wp dirty log
+    /// (13.4): a clean page of a dirty-log slot is mapped without W until a write logs it, which this
+    /// does when <paramref name="kind"/> is a write.
+    /// </summary>
+    protected bool WritableUnderWp(SlotInfo slot, ulong gpa, AccessKind kind)
+    {
+        if (!slot.DirtyLog || M.Dirty.Method != DirtyTrack.Wp || !M.Dirty.IsClean(slot, gpa)) return true;
+        if (kind != AccessKind.Write) return false;
+        M.LogWrite(gpa);
+        return true;
+    }
+
     // ------------------------------------------------------------ explain
 
     /// <summary>

@@ -38,6 +38,9 @@ public sealed record CrAccessExit(ulong Cycle, long Access, string Process, Gpa 
 
 public sealed record InvlpgExit(ulong Cycle, long Access, Gva Linear) : ExitEvent(Cycle, Access, ExitReason.Invlpg);
 
+/// <summary>PML_FULL: a write to log found the page-modification log full; the gpa is the page it was to log.</summary>
+public sealed record PmlFullExit(ulong Cycle, long Access, Gpa Gpa) : ExitEvent(Cycle, Access, ExitReason.PmlFull);
+
 /// <summary>The software MMU's trap on a TLB miss (this model's MMU_TRAP).</summary>
 public sealed record MmuTrapExit(ulong Cycle, long Access, Gva Linear, AccessKind Kind) : ExitEvent(Cycle, Access, ExitReason.MmuTrap);
 
@@ -47,8 +50,23 @@ public sealed record EptMapEvent(ulong Cycle, long Access, Gpa Gpa, Hpa Hpa, Pag
 /// <summary>KVM installed a shadow leaf (or an MMIO shadow entry) for a guest-virtual page.</summary>
 public sealed record ShadowMapEvent(ulong Cycle, long Access, Gva Gva, Hpa Hpa, PageSize Size, bool Writable, bool Mmio) : TraceEvent(Cycle, Access);
 
-/// <summary>KVM dropped a shadow table to stay under the shadow-page limit.</summary>
-public sealed record ShadowZapEvent(ulong Cycle, long Access, Gpa GuestTable, int Level, bool Direct) : TraceEvent(Cycle, Access);
+/// <summary>Why KVM zapped a shadow table.</summary>
+public enum ZapCause { Limit, Flood }
+
+/// <summary>KVM dropped a shadow table: to stay under the shadow-page limit, or after write flooding.</summary>
+public sealed record ShadowZapEvent(ulong Cycle, long Access, Gpa GuestTable, int Level, bool Direct, ZapCause Cause) : TraceEvent(Cycle, Access);
+
+/// <summary>KVM let the shadow tables of a guest leaf table go unsync instead of emulating a write to it.</summary>
+public sealed record ShadowUnsyncEvent(ulong Cycle, long Access, Gpa GuestTable) : TraceEvent(Cycle, Access);
+
+/// <summary>KVM synced an unsync shadow table at a CR3 load: the guest entries it read and the shadow entries it cleared.</summary>
+public sealed record ShadowSyncEvent(ulong Cycle, long Access, Gpa GuestTable, int Entries, int Cleared) : TraceEvent(Cycle, Access);
+
+/// <summary>KVM prefetched shadow leaves beside a fault's leaf.</summary>
+public sealed record ShadowPrefetchEvent(ulong Cycle, long Access, Gva Page, int Count) : TraceEvent(Cycle, Access);
+
+/// <summary>The VMM read and cleared the dirty log (<c>collect dirty</c>): the dirty pages it found.</summary>
+public sealed record DirtyCollectEvent(ulong Cycle, long Access, long Pages) : TraceEvent(Cycle, Access);
 
 /// <summary>KVM emulated a guest write to a write-protected page-table page.</summary>
 public sealed record EmulatedWriteEvent(ulong Cycle, long Access, Gpa Entry) : TraceEvent(Cycle, Access);

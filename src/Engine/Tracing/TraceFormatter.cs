@@ -48,7 +48,12 @@ public static class TraceFormatter
         ShadowMapEvent s => s.Mmio
             ? ("shadow-map", $"gva {s.Gva} -> MMIO entry (4K)")
             : ("shadow-map", $"gva {s.Gva} -> hpa {s.Hpa} ({s.Size.Text()}{(s.Writable ? "" : ", read-only")})"),
-        ShadowZapEvent z => ("shadow-zap", $"{(z.Direct ? "direct table for gpa" : "table shadowing gpa")} {z.GuestTable} level {z.Level}"),
+        ShadowZapEvent z => ("shadow-zap", $"{(z.Direct ? "direct table for gpa" : "table shadowing gpa")} {z.GuestTable} level {z.Level} ({(z.Cause == ZapCause.Limit ? "shadow-page limit" : "write flooding")})"),
+        ShadowUnsyncEvent u => ("shadow-unsync", $"leaf table at gpa {u.GuestTable}"),
+        ShadowSyncEvent s => ("shadow-sync", $"leaf table at gpa {s.GuestTable}: {s.Entries} entr{(s.Entries == 1 ? "y" : "ies")} read, {s.Cleared} cleared"),
+        ShadowPrefetchEvent p => ("shadow-prefetch", $"{p.Count} lea{(p.Count == 1 ? "f" : "ves")} beside gva {p.Page}"),
+        PmlFullExit p => ("exit", $"{ExitName(p.Reason)} logging gpa {p.Gpa}"),
+        DirtyCollectEvent d => ("dirty-collect", $"{d.Pages} dirty page{(d.Pages == 1 ? "" : "s")}"),
         EmulatedWriteEvent w => ("emulate", $"guest page-table write at gpa {w.Entry}"),
         MmioEvent m => ("mmio", $"{m.Gva} -> gpa {m.Gpa} {Kind(m.Kind)}"),
         Cr3Event c => ("cr3", c.Reload ? $"reload {c.Process} root {c.Root}" : $"load {c.Process} root {c.Root}"),

@@ -45,11 +45,16 @@ public sealed class EptTables
     private readonly Table _root;
     private readonly int _levels;
     private readonly Func<ulong> _allocateFrame;
+    private readonly Action _presentEntryChanged;
 
-    public EptTables(int levels, Func<ulong> allocateFrame)
+    /// <param name="levels">The EPT depth (4 or 5).</param>
+    /// <param name="allocateFrame">Hands out the host frame of each new table.</param>
+    /// <param name="presentEntryChanged">Called whenever a present entry's permissions change (the dirty log's W): what a walk read may have changed.</param>
+    public EptTables(int levels, Func<ulong> allocateFrame, Action presentEntryChanged)
     {
         _levels = levels;
         _allocateFrame = allocateFrame;
+        _presentEntryChanged = presentEntryChanged;
         _root = NewTable(levels);
     }
 
@@ -112,6 +117,38 @@ public sealed class EptTables
             };
             return result;
         }
+    }
+
+    /// <summary>The present leaf that maps <paramref name="gpa"/>, or a null reference.</summary>
+    private ref ulong LeafOf(ulong gpa)
+    {
+        var table = _root;
+        for (var level = _levels; ; level--)
+        {
+            var index = Pte.Index(gpa, level);
+            ref var entry = ref EntryOf(table, index);
+            if ((entry & EptEntry.Rwx) == 0 || EptEntry.IsMisconfigured(entry)) return ref Unsafe.NullRef<ulong>();
+            if (level == 1 || (entry & EptEntry.PageSize) != 0) return ref entry;
+            table = Child(table, index);
+        }
+    }
+
+    /// <summary>Gives the leaf of <paramref name="gpa"/> write permission (KVM after logging the page under wp).</summary>
+    internal void GrantWrite(ulong gpa)
+    {
+        ref var leaf = ref LeafOf(gpa);
+        if (Unsafe.IsNullRef(ref leaf) || (leaf & EptEntry.Write) != 0) return;
+        leaf |= EptEntry.Write;
+        _presentEntryChanged();
+    }
+
+    /// <summary>Takes write permission from the leaf of <paramref name="gpa"/>, where there is one (the wp dirty log's collection).</summary>
+    internal void RevokeWrite(ulong gpa)
+    {
+        ref var leaf = ref LeafOf(gpa);
+        if (Unsafe.IsNullRef(ref leaf) || (leaf & EptEntry.Write) == 0) return;
+        leaf &= ~EptEntry.Write;
+        _presentEntryChanged();
     }
 
     /// <summary>

@@ -33,6 +33,18 @@ public sealed class ShadowPage(ShadowKey key, ulong hpa, ulong gvaBase, int tag)
     /// <summary>Whether KVM has zapped it (a process's remembered root must then be looked up again).</summary>
     public bool Removed { get; internal set; }
 
+    /// <summary>Whether KVM let it go unsync (a leaf table whose guest page it no longer write-protects, 13.2).</summary>
+    public bool Unsync { get; internal set; }
+
+    /// <summary>Emulated guest writes to its page since the last shadow fault through it (write flooding, 13.2).</summary>
+    internal int Flood;
+
+    /// <summary>
+    /// The guest entry each shadow entry was built from (kept for leaf tables that shadow a guest table,
+    /// when unsync or the dirty log needs it): a sync compares it with the guest entry now.
+    /// </summary>
+    internal ulong[]? Built;
+
     internal LinkedListNode<ShadowPage>? Node { get; set; }
 }
 
@@ -44,16 +56,20 @@ public sealed class ShadowTables
 {
     private readonly Dictionary<ShadowKey, ShadowPage> _byKey = new();
     private readonly Dictionary<ulong, ShadowPage> _byHpa = new();
-    private readonly Dictionary<ulong, int> _protected = new();
+    // The tables that shadow each guest page (not the direct ones): the page is write-protected while one of them is in sync.
+    private readonly Dictionary<ulong, List<ShadowPage>> _byGuestPage = new();
+    private readonly bool _keepBuilt;
     private readonly LinkedList<ShadowPage> _order = new();
     private readonly Action _presentEntryChanged;
 
     /// <param name="limit">The most shadow tables KVM keeps (section 5).</param>
     /// <param name="presentEntryChanged">Called whenever a present entry is cleared or replaced, or a table removed: what a walk read may have changed.</param>
-    public ShadowTables(int limit, Action presentEntryChanged)
+    /// <param name="keepBuilt">Keep the guest entries leaf tables were built from (<see cref="ShadowPage.Built"/>).</param>
+    public ShadowTables(int limit, Action presentEntryChanged, bool keepBuilt = false)
     {
         Limit = limit;
         _presentEntryChanged = presentEntryChanged;
+        _keepBuilt = keepBuilt;
     }
 
     public int Limit { get; }
@@ -77,7 +93,17 @@ public sealed class ShadowTables
         return children[index] = _byHpa[hpa];
     }
 
-    public bool IsWriteProtected(ulong guestTableGpa) => _protected.ContainsKey(guestTableGpa);
+    /// <summary>Whether writes to the guest page trap: it has a shadow table that is in sync.</summary>
+    public bool IsWriteProtected(ulong guestTableGpa)
+    {
+        if (!_byGuestPage.TryGetValue(guestTableGpa, out var tables)) return false;
+        foreach (var t in tables)
+            if (!t.Unsync) return true;
+        return false;
+    }
+
+    /// <summary>The shadow tables of a guest page (not the direct ones), oldest first.</summary>
+    public IReadOnlyList<ShadowPage> TablesOf(ulong guestPage) => _byGuestPage.TryGetValue(guestPage, out var tables) ? tables : [];
 
     public ShadowPage Add(ShadowKey key, ulong hpa, ulong gvaBase, int tag, int guestPageLevel = 0)
     {
@@ -85,7 +111,12 @@ public sealed class ShadowTables
         _byKey.Add(key, page);
         _byHpa.Add(hpa, page);
         page.Node = _order.AddLast(page);
-        if (!key.Direct) _protected[key.Gpa] = _protected.GetValueOrDefault(key.Gpa) + 1;
+        if (!key.Direct)
+        {
+            if (!_byGuestPage.TryGetValue(key.Gpa, out var tables)) _byGuestPage.Add(key.Gpa, tables = new List<ShadowPage>(1));
+            tables.Add(page);
+            if (_keepBuilt && key.Level == 1) page.Built = new ulong[512];
+        }
         return page;
     }
 
@@ -107,8 +138,9 @@ public sealed class ShadowTables
         _order.Remove(page.Node!);
         if (!page.Key.Direct)
         {
-            var n = _protected[page.Key.Gpa] - 1;
-            if (n == 0) _protected.Remove(page.Key.Gpa); else _protected[page.Key.Gpa] = n;
+            var tables = _byGuestPage[page.Key.Gpa];
+            tables.Remove(page);
+            if (tables.Count == 0) _byGuestPage.Remove(page.Key.Gpa);
         }
         foreach (var (parent, index) in page.Parents)
             if ((parent.Entries[index] & Pte.AddressMask) == page.Hpa && (parent.Entries[index] & Pte.PageSize) == 0)

@@ -36,7 +36,8 @@ public class CommandLineTests
         Assert.That(counters, Is.EqualTo(new[]
         {
             "accesses", "cycles", "tlb.hits", "tlb.misses", "walk.refs", "hv.refs", "faults.guest", "faults.host", "faults.segv",
-            "exits", "mmio", "pages.guest-pt", "pages.shadow", "pages.ept", "pages.host", "exits.EPT_VIOLATION",
+            "exits", "mmio", "pages.guest-pt", "pages.shadow", "pages.ept", "pages.host",
+            "dirty.logged", "dirty.collected", "shadow.unsync", "shadow.synced", "shadow.prefetched", "shadow.zapped", "exits.EPT_VIOLATION",
         }));
         Assert.That(run.GetProperty("counters").GetProperty("cycles").GetInt64(), Is.EqualTo(22432));
         Assert.That(run.GetProperty("expects").GetArrayLength(), Is.EqualTo(5), "the ept and unconditional expects");

@@ -158,4 +158,52 @@ public class TlbTests
             Assert.That(tlb.Lookup(bottom, 0, out _), Is.True, "the top of the lower half is another page");
         });
     }
+
+    /// <summary>
+    /// With a 1 GiB bank (tlb1g), 1 GiB entries live apart from the others: the TLB behaves as two
+    /// reference TLBs, the main one without 1 GiB entries and the 1 GiB one, and an entry of either that
+    /// allows the access is a hit (SEMANTICS.md 13.1).
+    /// </summary>
+    [FsCheck.NUnit.Property(MaxTest = 3000, Arbitrary = [typeof(Operations)], QuietOnSuccess = true, Replay = "20261202,5")]
+    public bool With_a_1G_bank_lookups_match_two_reference_models(Operation[] operations)
+    {
+        foreach (var (entries, ways, huge, hugeWays) in new[] { (8, 2, 4, 2), (12, 4, 4, 4), (6, 3, 2, 1), (24, 12, 16, 4) })
+        {
+            var tlb = new Tlb(entries, ways, huge, hugeWays);
+            var main = new ReferenceTlb(entries, ways);
+            var big = new ReferenceTlb(huge, hugeWays);
+            foreach (var op in operations)
+            {
+                var perms = (TlbPerms)op.Perms;
+                switch (op.Kind)
+                {
+                    case < 50:
+                        var hit = tlb.Hits(op.Va, op.Tag, perms);
+                        var expected = (main.Lookup(op.Va, op.Tag, out var p1) && (p1 & perms) == perms)
+                                       | (big.Lookup(op.Va, op.Tag, out var p2) && (p2 & perms) == perms);
+                        if (hit != expected)
+                            throw new AssertionException($"tlb {entries}/{ways} + {huge}/{hugeWays}: lookup {op} gave {hit}, the models {expected}");
+                        break;
+                    case < 88:
+                        tlb.Fill(op.Va, op.Tag, op.Size, perms, op.Va & ~0xfffUL, op.GuestSize);
+                        (op.Size == 2 ? big : main).Fill(op.Va, op.Tag, op.Size, perms, op.GuestSize);
+                        break;
+                    case < 92:
+                        tlb.InvalidatePage(op.Va, op.Tag);
+                        foreach (var r in new[] { main, big })
+                            r.RemoveWhere(e => e.Tag == op.Tag && (e.Va >> (12 + 9 * e.GuestSize)) == (op.Va >> (12 + 9 * e.GuestSize)));
+                        break;
+                    case < 95:
+                        tlb.FlushTag(op.Tag);
+                        foreach (var r in new[] { main, big }) r.RemoveWhere(e => e.Tag == op.Tag);
+                        break;
+                    default:
+                        tlb.FlushAll();
+                        foreach (var r in new[] { main, big }) r.RemoveWhere(_ => true);
+                        break;
+                }
+            }
+        }
+        return true;
+    }
 }

@@ -83,6 +83,6 @@ public class VocabularyTests
         var language = File.ReadAllText(Path.Combine(Paths.RepositoryRoot, "docs", "language.md"));
         foreach (var c in Vocabulary.Counters) Assert.That(language, Does.Contain($"`{c.Name}`"), c.Name);
         foreach (var r in Vocabulary.ExitReasons)
-            Assert.That(Regex.IsMatch(semantics, $@"\*\*{r.Name}\*\*" + (r.Number is { } n ? $@".{{0,12}}reason {n}\b" : "")), r.Name);
+            Assert.That(Regex.IsMatch(semantics, $@"\*\*{r.Name}\*\*" + (r.Number is { } n ? $@".{{0,12}}reason\s+{n}\b" : "")), r.Name);
     }
 }

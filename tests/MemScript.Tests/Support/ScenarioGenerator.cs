@@ -105,6 +105,9 @@ public sealed class ScenarioGenerator(int[] choices)
         return H(window + (ulong)Pick(20) * 0x1000 + (ulong)Pick(512) * 8);
     }
 
+    // Strides that put many accesses on one page (counted together after a hit), one, or straddle pages.
+    private static readonly string[] Strides = ["0x1000", "8", "0x300", "0x1800", "0x40"];
+
     private string Step()
     {
         var roll = Pick(100);
@@ -114,7 +117,7 @@ public sealed class ScenarioGenerator(int[] choices)
             < 45 => $"read {Address()}{kernel}",
             < 65 => $"write {Address()}{kernel}",
             < 70 => $"exec {Address()}{kernel}",
-            < 73 => $"sweep read {Address()} size {H(0x1000UL * (ulong)(1 + Pick(8)))} stride 0x1000",
+            < 73 => $"sweep {(Chance(50) ? "read" : "write")} {Address()} size {H(0x1000UL * (ulong)(1 + Pick(8)))} stride {Strides[Pick(Strides.Length)]}{(Chance(20) ? " times 2" : "")}",
             < 76 => $"random write {1 + Pick(20)} in {H(WindowBase + (ulong)Pick(Windows) * Window)} size 0x10000 seed {Pick(1000)}",
             < 81 => $"switch {_processes[Pick(_processes.Count)]}",
             < 84 => $"invlpg {Address()}",
