@@ -148,9 +148,45 @@ public sealed class HostMemory
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool TryGet(ulong hva, PageSize backing, out ulong hostPage)
     {
+        if (_preallocated.Length != 0 && Preallocated(hva, backing, out hostPage)) return true;
         var page = hva >> Shift(backing);
         hostPage = Chunk(page >> ChunkBits, backing) is { } chunk ? Translation.Pte.At(chunk, (int)(page & ((1 << ChunkBits) - 1))) : 0;
         return hostPage != 0;
+    }
+
+    /// <summary>A range of host-virtual memory whose pages all exist from the start, in consecutive host frames.</summary>
+    private readonly record struct Range(ulong Hva, ulong Size, PageSize Backing, ulong Hpa);
+
+    private Range[] _preallocated = [];
+
+    /// <summary>The host pages preallocated so far (none of them faulted in, none in <see cref="PageCount"/>).</summary>
+    public long PreallocatedPages { get; private set; }
+
+    /// <summary>
+    /// Allocates every host page of [<paramref name="hva"/>, +<paramref name="size"/>) at once, in address
+    /// order, in consecutive frames (QEMU's -mem-prealloc). Kept as one range, not per page, so a slot of
+    /// any size costs the same; pages of it already present (an aliased range) are not allocated again.
+    /// </summary>
+    public void Preallocate(ulong hva, ulong size, PageSize backing)
+    {
+        if (_preallocated.Any(r => r.Backing == backing && r.Hva <= hva && hva + size <= r.Hva + r.Size)) return;
+        var bytes = backing.Bytes();
+        var first = AllocateFrames(bytes);
+        _next = first + size;
+        _preallocated = [.. _preallocated, new Range(hva, size, backing, first)];
+        PreallocatedPages += (long)(size / bytes);
+    }
+
+    private bool Preallocated(ulong hva, PageSize backing, out ulong hostPage)
+    {
+        foreach (var r in _preallocated)
+        {
+            if (r.Backing != backing || hva < r.Hva || hva - r.Hva >= r.Size) continue;
+            hostPage = r.Hpa + ((hva - r.Hva) & ~(backing.Bytes() - 1));
+            return true;
+        }
+        hostPage = 0;
+        return false;
     }
 
     /// <summary>Where the host page behind <paramref name="hva"/> is recorded (for a prefetch); a null reference when none near it was ever touched.</summary>
