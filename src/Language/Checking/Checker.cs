@@ -52,29 +52,8 @@ public sealed class Checker
 
         var slots = new List<SlotInfo>();
         var processes = new List<ProcessInfo>();
-        var seenProcesses = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var item in script.Items)
-        {
-            CheckDeclaration(item);
-            switch (item)
-            {
-                case SlotDecl s:
-                    if (CheckSlot(s) is { } slot) slots.Add(slot);
-                    break;
-                case ProcessDecl p:
-                    if (!seenProcesses.Add(p.Name.Text)) Report(Errors.DuplicateProcess(p.Name.Span, p.Name.Text));
-                    processes.Add(CheckProcess(p));
-                    break;
-                case LetItem l:
-                    CheckLet(l.Let, _globals);
-                    break;
-                case RunBlock r:
-                    if (!_processNames.Contains(r.Process.Text))
-                        Report(_processNames.Count == 0 ? Errors.NoProcesses(r.Process.Span) : Errors.UnknownProcess(r.Process.Span, r.Process.Text));
-                    CheckBody(r.Body, new Scope(_globals));
-                    break;
-            }
-        }
+        var items = new ItemChecker(this, slots, processes);
+        foreach (var item in script.Items) item.Accept(items);
         CheckSlotOverlaps(slots);
         if (processes.Count > 0 && !slots.Any(s => !s.Readonly) && !script.Items.OfType<SlotDecl>().Any(s => !s.Readonly && !_diagnostics.Any(d => s.Span.Contains(d.Span))))
             Report(Errors.NoWritableMemory(script.Items.OfType<ProcessDecl>().First().Name.Span));
@@ -104,67 +83,113 @@ public sealed class Checker
         return false;
     }
 
-    /// <summary>Machine declarations, checked in file order so that they may use the constants above them.</summary>
-    private void CheckDeclaration(Item item)
+    /// <summary>
+    /// Checks each top-level item in file order, so that declarations may use the constants above them;
+    /// machine declarations update <see cref="_machine"/>.
+    /// </summary>
+    private sealed class ItemChecker(Checker c, List<SlotInfo> slots, List<ProcessInfo> processes) : IItemVisitor<bool>
     {
-        var m = _machine;
-        switch (item)
+        private readonly HashSet<string> _seenProcesses = new(StringComparer.Ordinal);
+
+        public bool Visit(MmuDecl d)
         {
-            case MmuDecl d when Once("mmu", d.Span):
-                m = m with { Mode = Vocabulary.ParseMode(d.Mode.Text) };
-                break;
-            case PagingDecl d when Once(d.Guest ? "guest paging" : "host paging", d.Span):
-                var levels = d.Levels.Text[0] - '0';
-                m = d.Guest ? m with { GuestLevels = levels } : m with { HostLevels = levels };
-                break;
-            case TlbDecl d when Once("tlb", d.Span):
-            {
-                var entries = Constant(d.Entries, _globals);
-                var ways = d.Ways is null ? entries : Constant(d.Ways, _globals);
-                if (entries is { } e && ways is { } w)
-                {
-                    if (e == 0 || w == 0 || e % w != 0) Report(Errors.TlbShape(d.Span, e, w));
-                    else if (e > 1 << 20) Report(Errors.ValueOutOfRange(d.Entries.Span, "tlb entries", e, "1..1048576"));
-                    else m = m with { TlbEntries = (int)e, TlbWays = (int)w };
-                }
-                break;
-            }
-            case PwcDecl d when Once("pwc", d.Span):
-            {
-                var entries = d.Entries is null ? 32UL : Constant(d.Entries, _globals);
-                if (entries is { } e)
-                {
-                    if (e is 0 or > 4096) Report(Errors.ValueOutOfRange(d.Entries!.Span, "pwc entries", e, "1..4096"));
-                    else m = m with { Pwc = d.On, PwcEntries = (int)e };
-                }
-                break;
-            }
-            case TaggingDecl d when Once(d.Feature.Text, d.Span):
-                m = d.Feature.Text == "vpid" ? m with { Vpid = d.On } : m with { Pcid = d.On };
-                break;
-            case CostDecl d:
-            {
-                if (!Vocabulary.TryParseCost(d.Cost.Text, out _))
-                {
-                    Report(Errors.UnknownCost(d.Cost.Span, d.Cost.Text, Vocabulary.Costs.Select(c => c.Name)));
-                    break;
-                }
-                if (!Once("cost " + d.Cost.Text, d.Span)) break;
-                if (Constant(d.Value, _globals) is { } v)
-                {
-                    if (d.Cost.Text == "shadow-pages" && v is < 8 or > 1 << 24)
-                        Report(Errors.ValueOutOfRange(d.Value.Span, "shadow-pages", v, "8..16777216: a walk path of shadow tables must fit"));
-                    else if (v > 1UL << 40)
-                        Report(Errors.ValueOutOfRange(d.Value.Span, "cost " + d.Cost.Text, v, "0..2^40 cycles"));
-                    else _costs.Add((d.Cost.Text, v));
-                }
-                break;
-            }
-            case ClockDecl d when Once("clock", d.Span):
-                if (d.Hertz is { } hz) m = m with { ClockHz = hz };
-                break;
+            if (c.Once("mmu", d.Span)) c._machine = c._machine with { Mode = Vocabulary.ParseMode(d.Mode.Text) };
+            return true;
         }
-        _machine = m;
+
+        public bool Visit(PagingDecl d)
+        {
+            if (!c.Once(d.Guest ? "guest paging" : "host paging", d.Span)) return true;
+            var levels = d.Levels.Text[0] - '0';
+            c._machine = d.Guest ? c._machine with { GuestLevels = levels } : c._machine with { HostLevels = levels };
+            return true;
+        }
+
+        public bool Visit(TlbDecl d)
+        {
+            if (!c.Once("tlb", d.Span)) return true;
+            var entries = c.Constant(d.Entries, c._globals);
+            var ways = d.Ways is null ? entries : c.Constant(d.Ways, c._globals);
+            if (entries is { } e && ways is { } w)
+            {
+                if (e == 0 || w == 0 || e % w != 0) c.Report(Errors.TlbShape(d.Span, e, w));
+                else if (e > 1 << 20) c.Report(Errors.ValueOutOfRange(d.Entries.Span, "tlb entries", e, "1..1048576"));
+                else c._machine = c._machine with { TlbEntries = (int)e, TlbWays = (int)w };
+            }
+            return true;
+        }
+
+        public bool Visit(PwcDecl d)
+        {
+            if (!c.Once("pwc", d.Span)) return true;
+            var entries = d.Entries is null ? 32UL : c.Constant(d.Entries, c._globals);
+            if (entries is { } e)
+            {
+                if (e is 0 or > 4096) c.Report(Errors.ValueOutOfRange(d.Entries!.Span, "pwc entries", e, "1..4096"));
+                else c._machine = c._machine with { Pwc = d.On, PwcEntries = (int)e };
+            }
+            return true;
+        }
+
+        public bool Visit(TaggingDecl d)
+        {
+            if (c.Once(d.Feature.Text, d.Span))
+                c._machine = d.Feature.Text == "vpid" ? c._machine with { Vpid = d.On } : c._machine with { Pcid = d.On };
+            return true;
+        }
+
+        public bool Visit(CostDecl d)
+        {
+            if (!Vocabulary.TryParseCost(d.Cost.Text, out _))
+            {
+                c.Report(Errors.UnknownCost(d.Cost.Span, d.Cost.Text, Vocabulary.Costs.Select(x => x.Name)));
+                return true;
+            }
+            if (!c.Once("cost " + d.Cost.Text, d.Span)) return true;
+            if (c.Constant(d.Value, c._globals) is { } v)
+            {
+                if (d.Cost.Text == "shadow-pages" && v is < 8 or > 1 << 24)
+                    c.Report(Errors.ValueOutOfRange(d.Value.Span, "shadow-pages", v, "8..16777216: a walk path of shadow tables must fit"));
+                else if (v > 1UL << 40)
+                    c.Report(Errors.ValueOutOfRange(d.Value.Span, "cost " + d.Cost.Text, v, "0..2^40 cycles"));
+                else c._costs.Add((d.Cost.Text, v));
+            }
+            return true;
+        }
+
+        public bool Visit(ClockDecl d)
+        {
+            if (d.Hertz is null) c.Report(Errors.BadClock(d.ValueSpan, d.Text));
+            else if (c.Once("clock", d.Span)) c._machine = c._machine with { ClockHz = d.Hertz.Value };
+            return true;
+        }
+
+        public bool Visit(SlotDecl d)
+        {
+            if (c.CheckSlot(d) is { } slot) slots.Add(slot);
+            return true;
+        }
+
+        public bool Visit(ProcessDecl d)
+        {
+            if (!_seenProcesses.Add(d.Name.Text)) c.Report(Errors.DuplicateProcess(d.Name.Span, d.Name.Text));
+            processes.Add(c.CheckProcess(d));
+            return true;
+        }
+
+        public bool Visit(LetItem d)
+        {
+            c.CheckLet(d.Let, c._globals);
+            return true;
+        }
+
+        public bool Visit(RunBlock d)
+        {
+            if (!c._processNames.Contains(d.Process.Text))
+                c.Report(c._processNames.Count == 0 ? Errors.NoProcesses(d.Process.Span) : Errors.UnknownProcess(d.Process.Span, d.Process.Text));
+            c.CheckBody(d.Body, new Scope(c._globals));
+            return true;
+        }
     }
 
     // ------------------------------------------------------------ slots
@@ -226,62 +251,84 @@ public sealed class Checker
     private ProcessInfo CheckProcess(ProcessDecl p)
     {
         var mappings = new List<MappingInfo>();
+        var checker = new ProcessMappingChecker(this);
         foreach (var stmt in p.Mappings)
         {
-            switch (stmt)
-            {
-                case UnmapStmt u: Report(Errors.RunOnlyStatement(u.Span, "unmap")); break;
-                case ProtectStmt pr: Report(Errors.RunOnlyStatement(pr.Span, "protect")); break;
-                case MapStmt or DemandStmt:
-                    if (CheckMapping(stmt, _globals) is { } info)
-                    {
-                        if (info.Kind == MappingKind.DemandAll && mappings.Any(m => m.Kind == MappingKind.DemandAll))
-                            Report(Errors.DemandAllTwice(stmt.Span, p.Name.Text));
-                        else if (info.Kind != MappingKind.DemandAll &&
-                                 mappings.FirstOrDefault(m => m.Kind != MappingKind.DemandAll && m.Gva <= info.Gva + (info.Size - 1) && info.Gva <= m.Gva + (m.Size - 1)) is { } other)
-                            Report(Errors.MappingsOverlap(stmt.Span, p.Name.Text, info.Gva, info.Gva + (info.Size - 1), other.Gva, other.Gva + (other.Size - 1)));
-                        mappings.Add(info);
-                    }
-                    break;
-            }
+            if (stmt.Accept(checker) is not { } info) continue;
+            if (info.Kind == MappingKind.DemandAll && mappings.Any(m => m.Kind == MappingKind.DemandAll))
+                Report(Errors.DemandAllTwice(stmt.Span, p.Name.Text));
+            else if (info.Kind != MappingKind.DemandAll &&
+                     mappings.FirstOrDefault(m => m.Kind != MappingKind.DemandAll && m.Gva <= info.Gva + (info.Size - 1) && info.Gva <= m.Gva + (m.Size - 1)) is { } other)
+                Report(Errors.MappingsOverlap(stmt.Span, p.Name.Text, info.Gva, info.Gva + (info.Size - 1), other.Gva, other.Gva + (other.Size - 1)));
+            mappings.Add(info);
         }
         return new ProcessInfo(p.Name.Text, [.. mappings], p.Span);
     }
 
-    /// <summary>Checks a map or demand line; returns null when it is not constant or has an error.</summary>
-    private MappingInfo? CheckMapping(Stmt stmt, Scope scope)
+    /// <summary>
+    /// A process block's lines: the parser admits only mappings there, so any other statement reaching
+    /// this visitor is a bug of the parser, not of the file.
+    /// </summary>
+    private sealed class ProcessMappingChecker(Checker c) : IStmtVisitor<MappingInfo?>
     {
-        switch (stmt)
+        public MappingInfo? Visit(MapStmt s) => c.CheckMap(s, c._globals);
+        public MappingInfo? Visit(DemandStmt s) => c.CheckDemand(s, c._globals);
+
+        public MappingInfo? Visit(UnmapStmt s)
         {
-            case MapStmt m:
-            {
-                var page = m.Page is null ? PageSize.Size4K : PageSizes.Parse(m.Page.Text);
-                var gva = Constant(m.Gva, scope);
-                var size = m.Size is null ? page.Bytes() : Constant(m.Size, scope);
-                var gpa = Constant(m.Gpa, scope);
-                if (gva is null || size is null || gpa is null) return null;
-                if (!CheckRegion(m.Gva.Span, m.Size?.Span ?? m.Gva.Span, gva.Value, size.Value, page)) return null;
-                var ok = true;
-                if (gpa % page.Bytes() != 0) { Report(Errors.HugeGpaNotAligned(m.Gpa.Span, gpa.Value, page.Text())); ok = false; }
-                if (gpa.Value + size.Value < gpa.Value || gpa.Value + size.Value > PhysicalLimit) { Report(Errors.GpaTooWide(m.Gpa.Span, gpa.Value)); ok = false; }
-                if (!ok) return null;
-                _mapTargets.Add((gpa.Value, gpa.Value + size.Value));
-                return new MappingInfo(MappingKind.Map, gva.Value, size.Value, page, gpa.Value, m.Perms, m.Span);
-            }
-            case DemandStmt { Gva: null } d:
-                return new MappingInfo(MappingKind.DemandAll, 0, 0, PageSize.Size4K, 0, d.Perms, d.Span);
-            case DemandStmt d:
-            {
-                var page = d.Page is null ? PageSize.Size4K : PageSizes.Parse(d.Page.Text);
-                var gva = Constant(d.Gva!, scope);
-                var size = Constant(d.Size!, scope);
-                if (gva is null || size is null) return null;
-                if (!CheckRegion(d.Gva!.Span, d.Size!.Span, gva.Value, size.Value, page)) return null;
-                return new MappingInfo(MappingKind.Demand, gva.Value, size.Value, page, 0, d.Perms, d.Span);
-            }
-            default:
-                return null;
+            c.Report(Errors.RunOnlyStatement(s.Span, "unmap"));
+            return null;
         }
+
+        public MappingInfo? Visit(ProtectStmt s)
+        {
+            c.Report(Errors.RunOnlyStatement(s.Span, "protect"));
+            return null;
+        }
+
+        public MappingInfo? Visit(AccessStmt s) => NotAMapping(s);
+        public MappingInfo? Visit(SweepStmt s) => NotAMapping(s);
+        public MappingInfo? Visit(RandomStmt s) => NotAMapping(s);
+        public MappingInfo? Visit(RepeatStmt s) => NotAMapping(s);
+        public MappingInfo? Visit(SwitchStmt s) => NotAMapping(s);
+        public MappingInfo? Visit(InvlpgStmt s) => NotAMapping(s);
+        public MappingInfo? Visit(FlushTlbStmt s) => NotAMapping(s);
+        public MappingInfo? Visit(ReplayStmt s) => NotAMapping(s);
+        public MappingInfo? Visit(MarkStmt s) => NotAMapping(s);
+        public MappingInfo? Visit(ExpectStmt s) => NotAMapping(s);
+        public MappingInfo? Visit(LetStmt s) => NotAMapping(s);
+
+        private static MappingInfo? NotAMapping(Stmt s) =>
+            throw new InvalidOperationException($"the parser admitted a {s.GetType().Name} in a process block");
+    }
+
+    /// <summary>Checks a map line; returns null when it is not constant or has an error.</summary>
+    private MappingInfo? CheckMap(MapStmt m, Scope scope)
+    {
+        var page = m.Page is null ? PageSize.Size4K : PageSizes.Parse(m.Page.Text);
+        var gva = Constant(m.Gva, scope);
+        var size = m.Size is null ? page.Bytes() : Constant(m.Size, scope);
+        var gpa = Constant(m.Gpa, scope);
+        if (gva is null || size is null || gpa is null) return null;
+        if (!CheckRegion(m.Gva.Span, m.Size?.Span ?? m.Gva.Span, gva.Value, size.Value, page)) return null;
+        var ok = true;
+        if (gpa % page.Bytes() != 0) { Report(Errors.HugeGpaNotAligned(m.Gpa.Span, gpa.Value, page.Text())); ok = false; }
+        if (gpa.Value + size.Value < gpa.Value || gpa.Value + size.Value > PhysicalLimit) { Report(Errors.GpaTooWide(m.Gpa.Span, gpa.Value)); ok = false; }
+        if (!ok) return null;
+        _mapTargets.Add((gpa.Value, gpa.Value + size.Value));
+        return new MappingInfo(MappingKind.Map, gva.Value, size.Value, page, gpa.Value, m.Perms, m.Span);
+    }
+
+    /// <summary>Checks a demand line (or <c>demand all</c>); returns null when it is not constant or has an error.</summary>
+    private MappingInfo? CheckDemand(DemandStmt d, Scope scope)
+    {
+        if (d.Gva is null) return new MappingInfo(MappingKind.DemandAll, 0, 0, PageSize.Size4K, 0, d.Perms, d.Span);
+        var page = d.Page is null ? PageSize.Size4K : PageSizes.Parse(d.Page.Text);
+        var gva = Constant(d.Gva, scope);
+        var size = Constant(d.Size!, scope);
+        if (gva is null || size is null) return null;
+        if (!CheckRegion(d.Gva.Span, d.Size!.Span, gva.Value, size.Value, page)) return null;
+        return new MappingInfo(MappingKind.Demand, gva.Value, size.Value, page, 0, d.Perms, d.Span);
     }
 
     private bool CheckRegion(TextSpan gvaSpan, TextSpan sizeSpan, ulong gva, ulong size, PageSize page)
@@ -323,76 +370,114 @@ public sealed class Checker
 
     private void CheckBody(ImmutableArray<Stmt> body, Scope scope)
     {
-        foreach (var stmt in body)
+        var checker = new BodyChecker(this, scope);
+        foreach (var stmt in body) stmt.Accept(checker);
+    }
+
+    /// <summary>The statements of a run block (and of <c>repeat</c> bodies inside it), in the scope of that block.</summary>
+    private sealed class BodyChecker(Checker c, Scope scope) : IStmtVisitor<bool>
+    {
+        private bool EvaluateAll(Stmt stmt)
         {
-            switch (stmt)
+            foreach (var e in SyntaxWalker.Expressions(stmt)) c.Evaluate(e, scope);
+            return true;
+        }
+
+        public bool Visit(AccessStmt s) => EvaluateAll(s);
+        public bool Visit(InvlpgStmt s) => EvaluateAll(s);
+        public bool Visit(FlushTlbStmt s) => true;
+        public bool Visit(MarkStmt s) => true;
+
+        public bool Visit(LetStmt s)
+        {
+            c.CheckLet(s, scope);
+            return true;
+        }
+
+        public bool Visit(RepeatStmt r)
+        {
+            c.Evaluate(r.Count, scope);
+            var inner = new Scope(scope);
+            if (r.Variable is { } v)
             {
-                case LetStmt l:
-                    CheckLet(l, scope);
-                    continue;
-                case RepeatStmt r:
-                {
-                    Evaluate(r.Count, scope);
-                    var inner = new Scope(scope);
-                    if (r.Variable is { } v)
-                    {
-                        if (scope.Lookup(v.Text, out _)) Report(Errors.DuplicateName(v.Span, v.Text));
-                        inner.Define(v.Text, null);
-                    }
-                    CheckBody(r.Body, inner);
-                    continue;
-                }
-                case SwitchStmt s:
-                    if (!_processNames.Contains(s.Process.Text)) Report(Errors.UnknownProcess(s.Process.Span, s.Process.Text));
-                    continue;
-                case ExpectStmt e:
-                    if (!Vocabulary.IsCounter(e.Counter.Text)) Report(Errors.UnknownCounter(e.Counter.Span, e.Counter.Text));
-                    if (e.Since is { } since && !_markLabels.Contains(since.Text)) Report(Errors.UnknownMark(since.Span, since.Text));
-                    Evaluate(e.Value, scope);
-                    continue;
-                case ReplayStmt r:
-                    if (r.Format is { } f && f.Text != "lackey") Report(Errors.UnknownReplayFormat(f.Span, f.Text));
-                    continue;
-                case MapStmt or DemandStmt:
-                {
-                    // Report every expression's errors; check the region itself only when all are known and clean.
-                    var reported = _diagnostics.Count;
-                    var values = SyntaxWalker.Expressions(stmt).Select(e => Evaluate(e, scope)).ToList();
-                    if (_diagnostics.Count == reported && values.All(v => v.IsConstant)) CheckMapping(stmt, scope);
-                    continue;
-                }
-                case UnmapStmt or ProtectStmt:
-                {
-                    var (gvaExpr, sizeExpr) = stmt is UnmapStmt u ? (u.Gva, u.Size) : (((ProtectStmt)stmt).Gva, ((ProtectStmt)stmt).Size);
-                    var gva = Evaluate(gvaExpr, scope);
-                    var size = sizeExpr is null ? new Value(4096, true) : Evaluate(sizeExpr, scope);
-                    if (gva.IsConstant && gva.Number % 4096 != 0) Report(Errors.MisalignedAddress(gvaExpr.Span, "address", gva.Number));
-                    if (size.IsConstant && (size.Number == 0 || size.Number % 4096 != 0)) Report(Errors.MappingSize(sizeExpr!.Span, size.Number, "4K"));
-                    continue;
-                }
-                case SweepStmt s:
-                {
-                    Evaluate(s.From, scope);
-                    NonZero(s.Size, scope, "sweep size");
-                    NonZero(s.Stride, scope, "sweep stride");
-                    if (s.Times is not null) Evaluate(s.Times, scope);
-                    continue;
-                }
-                case RandomStmt r:
-                {
-                    Evaluate(r.Count, scope);
-                    Evaluate(r.From, scope);
-                    var size = NonZero(r.Size, scope, "random size");
-                    var align = r.Align is null ? new Value(8, true) : NonZero(r.Align, scope, "random align");
-                    if (r.Seed is not null) Evaluate(r.Seed, scope);
-                    if (size.IsConstant && align.IsConstant && align.Number != 0 && size.Number != 0 && size.Number / align.Number == 0)
-                        Report(Errors.ValueOutOfRange(r.Size.Span, "random size", size.Number, "at least the alignment"));
-                    continue;
-                }
-                default:
-                    foreach (var e in SyntaxWalker.Expressions(stmt)) Evaluate(e, scope);
-                    continue;
+                if (scope.Lookup(v.Text, out _)) c.Report(Errors.DuplicateName(v.Span, v.Text));
+                inner.Define(v.Text, null);
             }
+            c.CheckBody(r.Body, inner);
+            return true;
+        }
+
+        public bool Visit(SwitchStmt s)
+        {
+            if (!c._processNames.Contains(s.Process.Text)) c.Report(Errors.UnknownProcess(s.Process.Span, s.Process.Text));
+            return true;
+        }
+
+        public bool Visit(ExpectStmt e)
+        {
+            if (!Vocabulary.IsCounter(e.Counter.Text)) c.Report(Errors.UnknownCounter(e.Counter.Span, e.Counter.Text));
+            if (e.Since is { } since && !c._markLabels.Contains(since.Text)) c.Report(Errors.UnknownMark(since.Span, since.Text));
+            c.Evaluate(e.Value, scope);
+            return true;
+        }
+
+        public bool Visit(ReplayStmt r)
+        {
+            if (r.Format is { } f && f.Text != "lackey") c.Report(Errors.UnknownReplayFormat(f.Span, f.Text));
+            return true;
+        }
+
+        // Report every expression's errors; check the region itself only when all are known and clean.
+        public bool Visit(MapStmt s)
+        {
+            if (AllConstantAndClean(s)) c.CheckMap(s, scope);
+            return true;
+        }
+
+        public bool Visit(DemandStmt s)
+        {
+            if (AllConstantAndClean(s)) c.CheckDemand(s, scope);
+            return true;
+        }
+
+        private bool AllConstantAndClean(Stmt stmt)
+        {
+            var reported = c._diagnostics.Count;
+            var values = SyntaxWalker.Expressions(stmt).Select(e => c.Evaluate(e, scope)).ToList();
+            return c._diagnostics.Count == reported && values.All(v => v.IsConstant);
+        }
+
+        public bool Visit(UnmapStmt u) => PageRange(u.Gva, u.Size);
+        public bool Visit(ProtectStmt p) => PageRange(p.Gva, p.Size);
+
+        private bool PageRange(Expr gvaExpr, Expr? sizeExpr)
+        {
+            var gva = c.Evaluate(gvaExpr, scope);
+            var size = sizeExpr is null ? new Value(4096, true) : c.Evaluate(sizeExpr, scope);
+            if (gva.IsConstant && gva.Number % 4096 != 0) c.Report(Errors.MisalignedAddress(gvaExpr.Span, "address", gva.Number));
+            if (size.IsConstant && (size.Number == 0 || size.Number % 4096 != 0)) c.Report(Errors.MappingSize(sizeExpr!.Span, size.Number, "4K"));
+            return true;
+        }
+
+        public bool Visit(SweepStmt s)
+        {
+            c.Evaluate(s.From, scope);
+            c.NonZero(s.Size, scope, "sweep size");
+            c.NonZero(s.Stride, scope, "sweep stride");
+            if (s.Times is not null) c.Evaluate(s.Times, scope);
+            return true;
+        }
+
+        public bool Visit(RandomStmt r)
+        {
+            c.Evaluate(r.Count, scope);
+            c.Evaluate(r.From, scope);
+            var size = c.NonZero(r.Size, scope, "random size");
+            var align = r.Align is null ? new Value(8, true) : c.NonZero(r.Align, scope, "random align");
+            if (r.Seed is not null) c.Evaluate(r.Seed, scope);
+            if (size.IsConstant && align.IsConstant && align.Number != 0 && size.Number != 0 && size.Number / align.Number == 0)
+                c.Report(Errors.ValueOutOfRange(r.Size.Span, "random size", size.Number, "at least the alignment"));
+            return true;
         }
     }
 

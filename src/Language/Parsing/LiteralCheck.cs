@@ -5,8 +5,9 @@ using MemScript.Language.Syntax;
 namespace MemScript.Language.Parsing;
 
 /// <summary>
-/// After a successful parse: reports invalid literals, and expressions nested so deep (long operator
-/// chains) that recursive evaluation would be unsafe. Walks expressions with an explicit stack.
+/// After a successful parse: reports invalid integer literals, and expressions nested so deep (long
+/// operator chains) that recursive evaluation would be unsafe. Walks expressions with an explicit stack;
+/// it finds them through <see cref="SyntaxWalker"/>, so it needs no change for a new statement.
 /// </summary>
 internal static class LiteralCheck
 {
@@ -14,9 +15,6 @@ internal static class LiteralCheck
     {
         foreach (var node in SyntaxWalker.Expressions(script))
             CheckExpression(node, diagnostics, maxDepth * 4);
-        foreach (var item in script.Items)
-            if (item is ClockDecl { Hertz: null } clock)
-                diagnostics.Add(Errors.BadClock(clock.ValueSpan, clock.Text));
     }
 
     private static void CheckExpression(Expr root, ImmutableArray<Diagnostic>.Builder diagnostics, int maxDepth)
