@@ -111,6 +111,13 @@ public sealed class ScriptInterpreter
         public bool Visit(ClockDecl d) => true;
         public bool Visit(SlotDecl d) => true;
         public bool Visit(ProcessDecl d) => true;
+        public bool Visit(ProfileDecl d) => true;
+        public bool Visit(Tlb1GDecl d) => true;
+        public bool Visit(ShadowUnsyncDecl d) => true;
+        public bool Visit(ShadowPrefetchDecl d) => true;
+        public bool Visit(ShadowFloodDecl d) => true;
+        public bool Visit(EptAdDecl d) => true;
+        public bool Visit(DirtyTrackDecl d) => true;
     }
 
     /// <summary>Runs engine work for a statement, giving the engine's location-free errors that statement's span.</summary>
@@ -372,6 +379,12 @@ public sealed class ScriptInterpreter
                 interpreter._marks.Add(new MarkRecord(m.Label, counters, m.Span));
                 interpreter._sink?.Emit(new MarkEvent(counters.Cycles, counters.Accesses, m.Label));
             };
+        }
+
+        public Action Visit(CollectDirtyStmt c)
+        {
+            var machine = _machine;
+            return () => Guard(c.Span, machine.CollectDirty);
         }
 
         public Action Visit(ExpectStmt e)

@@ -30,18 +30,25 @@ public sealed class Checker
     private HashSet<string> _markLabels = new(StringComparer.Ordinal);
     private int _guestLevels = 4;
 
-    private Checker() { }
+    private readonly CheckOptions _options;
 
-    /// <summary>Parses and checks a file's text.</summary>
-    public static CheckResult CheckText(string text)
+    private Checker(CheckOptions options) => _options = options;
+
+    /// <summary>Parses and checks a file's text, with no command-line options.</summary>
+    public static CheckResult CheckText(string text) => CheckText(text, CheckOptions.None);
+
+    /// <summary>Parses and checks a file's text under the command line's profile and parameters.</summary>
+    public static CheckResult CheckText(string text, CheckOptions options)
     {
         var parsed = ScriptParser.Parse(text);
         if (!parsed.Success) return new CheckResult(null, parsed.Diagnostics);
-        var checkedResult = Check(parsed.Script!);
+        var checkedResult = Check(parsed.Script!, options);
         return checkedResult with { Diagnostics = parsed.Diagnostics.AddRange(checkedResult.Diagnostics) };
     }
 
-    public static CheckResult Check(Script script) => new Checker().Run(script);
+    public static CheckResult Check(Script script) => Check(script, CheckOptions.None);
+
+    public static CheckResult Check(Script script, CheckOptions options) => new Checker(options).Run(script);
 
     private CheckResult Run(Script script)
     {
@@ -57,7 +64,7 @@ public sealed class Checker
         CheckSlotOverlaps(slots);
         if (processes.Count > 0 && !slots.Any(s => !s.Readonly) && !script.Items.OfType<SlotDecl>().Any(s => !s.Readonly && !_diagnostics.Any(d => s.Span.Contains(d.Span))))
             Report(Errors.NoWritableMemory(script.Items.OfType<ProcessDecl>().First().Name.Span));
-        var machine = _machine with { Costs = [.. _costs] };
+        var machine = ResolveProfile() with { Costs = [.. _costs] };
 
         // Source order reads best, whatever order the checks ran in; the sort is stable.
         var sorted = _diagnostics.OrderBy(d => d.Span.Start).ToImmutableArray();
@@ -75,6 +82,22 @@ public sealed class Checker
     private MachineDeclarations _machine = MachineDeclarations.Defaults;
     private readonly HashSet<string> _declared = new(StringComparer.Ordinal);
     private readonly List<(string, ulong)> _costs = new();
+
+    private Profile? _fileProfile;
+
+    /// <summary>
+    /// Applies the profile (the command line's, else the file's, else the default) to every profile
+    /// feature the file does not declare; a declared feature keeps its value whatever the order.
+    /// </summary>
+    private MachineDeclarations ResolveProfile()
+    {
+        var profile = _options.Profile ?? _fileProfile ?? CheckOptions.DefaultProfile;
+        var defaults = MachineDeclarations.ForProfile(profile);
+        var machine = _machine with { Profile = profile };
+        var explicitFeatures = ProfileFeatures.All.Where(_declared.Contains).ToImmutableArray();
+        foreach (var feature in ProfileFeatures.All.Except(explicitFeatures)) machine = machine.WithFeatureFrom(feature, defaults);
+        return machine with { Explicit = explicitFeatures };
+    }
 
     private bool Once(string what, TextSpan span)
     {
@@ -164,6 +187,71 @@ public sealed class Checker
             return true;
         }
 
+        public bool Visit(ProfileDecl d)
+        {
+            if (c.Once("profile", d.Span)) c._fileProfile = d.Profile.Text == "modern" ? Profile.Modern : Profile.Classic;
+            return true;
+        }
+
+        public bool Visit(Tlb1GDecl d)
+        {
+            if (!c.Once(ProfileFeatures.Tlb1G, d.Span)) return true;
+            if (d.Entries is null)
+            {
+                c._machine = c._machine with { Tlb1GEntries = 0, Tlb1GWays = 0 };
+                return true;
+            }
+            var entries = c.Constant(d.Entries, c._globals);
+            var ways = d.Ways is null ? entries : c.Constant(d.Ways, c._globals);
+            if (entries is { } e && ways is { } w)
+            {
+                if (e == 0 || w == 0 || e % w != 0) c.Report(Errors.TlbShape(d.Span, e, w));
+                else if (e > 1 << 20) c.Report(Errors.ValueOutOfRange(d.Entries.Span, "tlb1g entries", e, "1..1048576"));
+                else c._machine = c._machine with { Tlb1GEntries = (int)e, Tlb1GWays = (int)w };
+            }
+            return true;
+        }
+
+        public bool Visit(ShadowUnsyncDecl d)
+        {
+            if (c.Once(ProfileFeatures.ShadowUnsync, d.Span)) c._machine = c._machine with { ShadowUnsync = d.On };
+            return true;
+        }
+
+        public bool Visit(ShadowPrefetchDecl d)
+        {
+            if (!c.Once(ProfileFeatures.ShadowPrefetch, d.Span) || c.Constant(d.Value, c._globals) is not { } n) return true;
+            // KVM reads an aligned block of guest entries: a power of two that fits in one 512-entry table.
+            if (n != 0 && (n < 2 || n > 512 || (n & (n - 1)) != 0))
+                c.Report(Errors.ValueOutOfRange(d.Value.Span, "shadow prefetch", n, "0, or a power of two from 2 to 512"));
+            else c._machine = c._machine with { ShadowPrefetch = (int)n };
+            return true;
+        }
+
+        public bool Visit(ShadowFloodDecl d)
+        {
+            if (!c.Once(ProfileFeatures.ShadowFlood, d.Span) || c.Constant(d.Value, c._globals) is not { } n) return true;
+            if (n > 1 << 20) c.Report(Errors.ValueOutOfRange(d.Value.Span, "shadow flood", n, "0..1048576"));
+            else c._machine = c._machine with { ShadowFlood = (int)n };
+            return true;
+        }
+
+        public bool Visit(EptAdDecl d)
+        {
+            if (c.Once(ProfileFeatures.EptAd, d.Span)) c._machine = c._machine with { EptAd = d.On };
+            return true;
+        }
+
+        public bool Visit(DirtyTrackDecl d)
+        {
+            if (c.Once(ProfileFeatures.DirtyTrack, d.Span))
+                c._machine = c._machine with
+                {
+                    DirtyTrack = d.Method.Text switch { "pml" => DirtyTrack.Pml, "wp" => DirtyTrack.Wp, _ => DirtyTrack.Free },
+                };
+            return true;
+        }
+
         public bool Visit(SlotDecl d)
         {
             if (c.CheckSlot(d) is { } slot) slots.Add(slot);
@@ -224,7 +312,7 @@ public sealed class Checker
             if (size % backingBytes != 0) { Report(Errors.SlotBackingAlignment(s.Size.Span, "size", size.Value, backing.Text())); ok = false; }
         }
         if (!ok) return null;
-        var slot = new SlotInfo(id.Value, gpa.Value, size.Value, hva.Value, backing, s.Readonly, s.DirtyLog, s.Span);
+        var slot = new SlotInfo(id.Value, gpa.Value, size.Value, hva.Value, backing, s.Readonly, s.DirtyLog, s.Span, s.Prealloc);
         _slotDecls[slot] = s;
         return slot;
     }
@@ -297,6 +385,7 @@ public sealed class Checker
         public MappingInfo? Visit(MarkStmt s) => NotAMapping(s);
         public MappingInfo? Visit(ExpectStmt s) => NotAMapping(s);
         public MappingInfo? Visit(LetStmt s) => NotAMapping(s);
+        public MappingInfo? Visit(CollectDirtyStmt s) => NotAMapping(s);
 
         private static MappingInfo? NotAMapping(Stmt s) =>
             throw new InvalidOperationException($"the parser admitted a {s.GetType().Name} in a process block");
@@ -387,6 +476,7 @@ public sealed class Checker
         public bool Visit(InvlpgStmt s) => EvaluateAll(s);
         public bool Visit(FlushTlbStmt s) => true;
         public bool Visit(MarkStmt s) => true;
+        public bool Visit(CollectDirtyStmt s) => true;
 
         public bool Visit(LetStmt s)
         {

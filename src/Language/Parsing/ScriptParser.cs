@@ -22,6 +22,13 @@ public static class ScriptParser
     /// <summary>Deepest nesting of parentheses, blocks or operators accepted; deeper input is a diagnostic, not a stack overflow.</summary>
     public const int MaxNesting = 64;
 
+    /// <summary>
+    /// The words each labelled alternative stands for ("mode (native, ...)" -> native, ...), filled as
+    /// the parsers below are built, so a syntax error can suggest the nearest word it expected.
+    /// Declared first: static fields initialise in textual order.
+    /// </summary>
+    private static readonly Dictionary<string, string[]> LabelWords = new(StringComparer.Ordinal);
+
     // ------------------------------------------------------------ trivia and tokens
 
     private static readonly Parser<char, Unit> Comment =
@@ -49,8 +56,18 @@ public static class ScriptParser
         Tok(Spanned(Try(String(symbol))).Select(t => t.Span)).Labelled($"'{symbol}'");
 
     /// <summary>One of several keywords, as a <see cref="Word"/> node.</summary>
-    private static Parser<char, Word> OneOfWords(string label, params string[] words) =>
-        OneOf(words.Select(w => Kw(w).Select(span => new Word(w, span)))).Labelled(label);
+    private static Parser<char, Word> OneOfWords(string label, params string[] words)
+    {
+        LabelWords[label] = words;
+        return OneOf(words.Select(w => Kw(w).Select(span => new Word(w, span)))).Labelled(label);
+    }
+
+    private static readonly Parser<char, (bool On, TextSpan Span)> OnOff =
+        Kw("on").Select(s => (true, s)).Or(Kw("off").Select(s => (false, s)));
+
+    /// <summary>A word as it begins an item: letters, digits, '_' and '-' (<c>dirty-track</c>).</summary>
+    private static readonly Parser<char, string> LeadingWord =
+        Map((first, rest) => first + rest, Token(IsIdentStart), Token(c => IsIdentChar(c) || c == '-').ManyString());
 
     private static readonly Parser<char, string> IdentText =
         Map((first, rest) => first + rest, Token(IsIdentStart), IdentChar.ManyString());
@@ -214,18 +231,26 @@ public static class ScriptParser
         select (Stmt)new ProtectStmt(gva, size, perms.Perms, SpanOf(kw, perms.Span));
 
     /// <summary>
-    /// Reads the leading word without consuming it and goes straight to the parser of that keyword.
-    /// Pidgin's Labelled replaces the expected set even after input was consumed, so only this
-    /// zero-width dispatch is labelled and errors inside a statement still name what was expected there.
+    /// Reads the leading word without consuming it and goes straight to the parser of that keyword; the
+    /// words are those <see cref="Keywords"/> lists for <paramref name="place"/>, and a word without a
+    /// parser fails at start-up. Pidgin's Labelled replaces the expected set even after input was
+    /// consumed, so only this zero-width dispatch is labelled and errors inside a statement still name
+    /// what was expected there.
     /// </summary>
-    private static Parser<char, T> Dispatch<T>(string label, (string Keyword, Parser<char, T> Parser)[] table)
+    private static Parser<char, T> Dispatch<T>(string label, KeywordPlace place, Func<string, Parser<char, T>?> parserOf)
     {
-        var byWord = table.ToDictionary(t => t.Keyword, t => t.Parser, StringComparer.Ordinal);
-        return Lookahead(IdentText).Assert(byWord.ContainsKey, label).Labelled(label).Bind(word => byWord[word]);
+        var byWord = Keywords.Beginning(place).ToDictionary(
+            w => w, w => parserOf(w) ?? throw new InvalidOperationException($"the keyword table lists '{w}' ({place}) but the parser has no rule for it"),
+            StringComparer.Ordinal);
+        LabelWords[label] = [.. byWord.Keys];
+        return Lookahead(LeadingWord).Assert(byWord.ContainsKey, label).Labelled(label).Bind(word => byWord[word]);
     }
 
     private static readonly Parser<char, Stmt> Mapping =
-        Dispatch("mapping (map or demand)", [("map", MapMapping), ("demand", DemandMapping), ("unmap", UnmapMapping), ("protect", ProtectMapping)]);
+        Dispatch("mapping (map or demand)", KeywordPlace.ProcessBlock, word => word switch
+        {
+            "map" => MapMapping, "demand" => DemandMapping, "unmap" => UnmapMapping, "protect" => ProtectMapping, _ => null,
+        });
 
     // ------------------------------------------------------------ statements
 
@@ -325,14 +350,19 @@ public static class ScriptParser
             modes.HasValue ? modes.Value.ToImmutableArray() : [],
             SpanOf(kw, value.Span, since.HasValue ? since.Value.Span : null, modes.HasValue ? modes.Value.Last().Span : null));
 
+    private static readonly Parser<char, Stmt> CollectDirty =
+        from kw in Kw("collect")
+        from dirty in Kw("dirty")
+        select (Stmt)new CollectDirtyStmt(SpanOf(kw, dirty));
+
     private static readonly Parser<char, Stmt> Statement =
-        Dispatch("statement",
-        [
-            ("read", Access), ("write", Access), ("exec", Access), ("sweep", Sweep), ("random", RandomAccesses),
-            ("repeat", Repeat), ("switch", Switch), ("invlpg", Invlpg), ("flush", FlushTlb), ("map", MapMapping),
-            ("demand", DemandMapping), ("unmap", UnmapMapping), ("protect", ProtectMapping), ("replay", Replay),
-            ("mark", Mark), ("expect", Expect), ("let", Let.Select(l => (Stmt)l)),
-        ]);
+        Dispatch("statement", KeywordPlace.RunBlock, word => word switch
+        {
+            "read" or "write" or "exec" => Access, "sweep" => Sweep, "random" => RandomAccesses, "repeat" => Repeat,
+            "switch" => Switch, "invlpg" => Invlpg, "flush" => FlushTlb, "map" => MapMapping, "demand" => DemandMapping,
+            "unmap" => UnmapMapping, "protect" => ProtectMapping, "replay" => Replay, "mark" => Mark, "expect" => Expect,
+            "let" => Let.Select(l => (Stmt)l), "collect" => CollectDirty, _ => null,
+        });
 
     // ------------------------------------------------------------ top-level items
 
@@ -362,8 +392,40 @@ public static class ScriptParser
 
     private static readonly Parser<char, Item> Tagging =
         from feature in OneOfWords("'vpid' or 'pcid'", "vpid", "pcid")
-        from onOff in Kw("on").Select(s => (true, s)).Or(Kw("off").Select(s => (false, s)))
-        select (Item)new TaggingDecl(feature, onOff.Item1, SpanOf(feature.Span, onOff.s));
+        from onOff in OnOff
+        select (Item)new TaggingDecl(feature, onOff.On, SpanOf(feature.Span, onOff.Span));
+
+    private static readonly Parser<char, Item> ProfileDeclaration =
+        from kw in Kw("profile")
+        from profile in OneOfWords("profile (classic or modern)", "classic", "modern")
+        select (Item)new ProfileDecl(profile, SpanOf(kw, profile.Span));
+
+    private static readonly Parser<char, Item> Tlb1G =
+        from kw in Kw("tlb1g")
+        from item in
+            Kw("off").Select(off => (Item)new Tlb1GDecl(null, null, SpanOf(kw, off)))
+            .Or(from entries in Expression
+                from ways in OptionalClause("ways")
+                select (Item)new Tlb1GDecl(entries, ways, SpanOf(kw, entries.Span, ways?.Span)))
+        select item;
+
+    private static readonly Parser<char, Item> Shadow =
+        from kw in Kw("shadow")
+        from item in OneOf(
+            Kw("unsync").Then(OnOff, (_, onOff) => (Item)new ShadowUnsyncDecl(onOff.On, SpanOf(kw, onOff.Span))),
+            Kw("prefetch").Then(Expression, (_, n) => (Item)new ShadowPrefetchDecl(n, SpanOf(kw, n.Span))),
+            Kw("flood").Then(Expression, (_, n) => (Item)new ShadowFloodDecl(n, SpanOf(kw, n.Span))))
+        select item;
+
+    private static readonly Parser<char, Item> EptAd =
+        from kw in Kw("eptad")
+        from onOff in OnOff
+        select (Item)new EptAdDecl(onOff.On, SpanOf(kw, onOff.Span));
+
+    private static readonly Parser<char, Item> DirtyTrack =
+        from kw in Kw("dirty-track")
+        from method in OneOfWords("dirty-track method (pml, wp or free)", "pml", "wp", "free")
+        select (Item)new DirtyTrackDecl(method, SpanOf(kw, method.Span));
 
     private static readonly Parser<char, Item> Cost =
         from kw in Kw("cost")
@@ -377,13 +439,14 @@ public static class ScriptParser
             .Labelled("frequency (e.g. 3GHz)")
         select (Item)new ClockDecl(freq.Value, Literals.DecodeFrequency(freq.Value), freq.Span, SpanOf(kw, freq.Span));
 
-    private enum SlotFlag { Backing, Readonly, DirtyLog }
+    private enum SlotFlag { Backing, Readonly, DirtyLog, Prealloc }
 
     private static readonly Parser<char, (SlotFlag Flag, Word? Page, TextSpan Span)> SlotOption =
         OneOf(
             Kw("backing").Then(PageSizeWord, (kw, page) => (SlotFlag.Backing, (Word?)page, SpanOf(kw, page.Span))),
             Kw("readonly").Select(s => (SlotFlag.Readonly, (Word?)null, s)),
-            Kw("dirty-log").Select(s => (SlotFlag.DirtyLog, (Word?)null, s)));
+            Kw("dirty-log").Select(s => (SlotFlag.DirtyLog, (Word?)null, s)),
+            Kw("prealloc").Select(s => (SlotFlag.Prealloc, (Word?)null, s)));
 
     private static readonly Parser<char, Item> Slot =
         from kw in Kw("slot")
@@ -398,6 +461,7 @@ public static class ScriptParser
             list.LastOrDefault(o => o.Flag == SlotFlag.Backing).Page,
             list.Any(o => o.Flag == SlotFlag.Readonly),
             list.Any(o => o.Flag == SlotFlag.DirtyLog),
+            list.Any(o => o.Flag == SlotFlag.Prealloc),
             SpanOf(kw, hva.Span, list.Count > 0 ? list[^1].Span : null));
 
     private static readonly Parser<char, Item> Process =
@@ -415,11 +479,13 @@ public static class ScriptParser
         select (Item)new RunBlock(name, block.Body, SpanOf(kw, block.Close));
 
     private static readonly Parser<char, Item> TopItem =
-        Dispatch("declaration or run block",
-        [
-            ("mmu", Mmu), ("guest", Paging), ("host", Paging), ("tlb", Tlb), ("pwc", Pwc), ("vpid", Tagging), ("pcid", Tagging),
-            ("cost", Cost), ("clock", Clock), ("slot", Slot), ("process", Process), ("let", Let.Select(l => (Item)new LetItem(l))), ("run", Run),
-        ]);
+        Dispatch("declaration or run block", KeywordPlace.TopLevel, word => word switch
+        {
+            "profile" => ProfileDeclaration, "mmu" => Mmu, "guest" or "host" => Paging, "tlb" => Tlb, "tlb1g" => Tlb1G, "pwc" => Pwc,
+            "vpid" or "pcid" => Tagging, "shadow" => Shadow, "eptad" => EptAd, "dirty-track" => DirtyTrack, "cost" => Cost,
+            "clock" => Clock, "slot" => Slot, "process" => Process, "let" => Let.Select(l => (Item)new LetItem(l)), "run" => Run,
+            _ => null,
+        });
 
     private static readonly Parser<char, Script> ScriptRule =
         from start in Trivia.Then(CurrentOffset)

@@ -107,6 +107,7 @@ public interface IStmtVisitor<out T>
     T Visit(MarkStmt s);
     T Visit(ExpectStmt s);
     T Visit(LetStmt s);
+    T Visit(CollectDirtyStmt s);
 }
 
 /// <summary><c>read</c>, <c>write</c> or <c>exec</c> of one address.</summary>
@@ -237,6 +238,14 @@ public sealed record LetStmt(Name Name, Expr Value, TextSpan Span) : Stmt(Span)
     public override string Describe() => $"let {Name.Text} = {Value.Canonical()}";
 }
 
+/// <summary><c>collect dirty</c>: the VMM reads and clears the dirty log of every <c>dirty-log</c> slot.</summary>
+public sealed record CollectDirtyStmt(TextSpan Span) : Stmt(Span)
+{
+    public override T Accept<T>(IStmtVisitor<T> visitor) => visitor.Visit(this);
+    public override IEnumerable<Expr?> SubExpressions() => [];
+    public override string Describe() => "collect dirty";
+}
+
 // ---------------------------------------------------------------- top level
 
 /// <summary>
@@ -271,6 +280,65 @@ public interface IItemVisitor<out T>
     T Visit(ProcessDecl d);
     T Visit(LetItem d);
     T Visit(RunBlock d);
+    T Visit(ProfileDecl d);
+    T Visit(Tlb1GDecl d);
+    T Visit(ShadowUnsyncDecl d);
+    T Visit(ShadowPrefetchDecl d);
+    T Visit(ShadowFloodDecl d);
+    T Visit(EptAdDecl d);
+    T Visit(DirtyTrackDecl d);
+}
+
+/// <summary><c>profile classic</c> or <c>profile modern</c>.</summary>
+public sealed record ProfileDecl(Word Profile, TextSpan Span) : Item(Span)
+{
+    public override T Accept<T>(IItemVisitor<T> visitor) => visitor.Visit(this);
+    public override string Describe() => $"profile {Profile.Text}";
+}
+
+/// <summary><c>tlb1g ENTRIES [ways WAYS]</c>, or <c>tlb1g off</c> when <see cref="Entries"/> is null.</summary>
+public sealed record Tlb1GDecl(Expr? Entries, Expr? Ways, TextSpan Span) : Item(Span)
+{
+    public override T Accept<T>(IItemVisitor<T> visitor) => visitor.Visit(this);
+    public override IEnumerable<Expr?> SubExpressions() => [Entries, Ways];
+    public override string Describe() => Entries is null ? "tlb1g off" : $"tlb1g {Entries.Canonical()}{Clause.Of("ways", Ways)}";
+}
+
+/// <summary><c>shadow unsync on/off</c>.</summary>
+public sealed record ShadowUnsyncDecl(bool On, TextSpan Span) : Item(Span)
+{
+    public override T Accept<T>(IItemVisitor<T> visitor) => visitor.Visit(this);
+    public override string Describe() => $"shadow unsync {(On ? "on" : "off")}";
+}
+
+/// <summary><c>shadow prefetch N</c>.</summary>
+public sealed record ShadowPrefetchDecl(Expr Value, TextSpan Span) : Item(Span)
+{
+    public override T Accept<T>(IItemVisitor<T> visitor) => visitor.Visit(this);
+    public override IEnumerable<Expr?> SubExpressions() => [Value];
+    public override string Describe() => $"shadow prefetch {Value.Canonical()}";
+}
+
+/// <summary><c>shadow flood N</c>.</summary>
+public sealed record ShadowFloodDecl(Expr Value, TextSpan Span) : Item(Span)
+{
+    public override T Accept<T>(IItemVisitor<T> visitor) => visitor.Visit(this);
+    public override IEnumerable<Expr?> SubExpressions() => [Value];
+    public override string Describe() => $"shadow flood {Value.Canonical()}";
+}
+
+/// <summary><c>eptad on/off</c>.</summary>
+public sealed record EptAdDecl(bool On, TextSpan Span) : Item(Span)
+{
+    public override T Accept<T>(IItemVisitor<T> visitor) => visitor.Visit(this);
+    public override string Describe() => $"eptad {(On ? "on" : "off")}";
+}
+
+/// <summary><c>dirty-track pml/wp/free</c>.</summary>
+public sealed record DirtyTrackDecl(Word Method, TextSpan Span) : Item(Span)
+{
+    public override T Accept<T>(IItemVisitor<T> visitor) => visitor.Visit(this);
+    public override string Describe() => $"dirty-track {Method.Text}";
 }
 
 /// <summary><c>mmu MODE</c>.</summary>
@@ -326,13 +394,13 @@ public sealed record ClockDecl(string Text, ulong? Hertz, TextSpan ValueSpan, Te
 }
 
 /// <summary>A memslot; <see cref="GpaClause"/> spans <c>gpa ADDR</c>, where overlap errors point.</summary>
-public sealed record SlotDecl(Expr Id, Expr Gpa, TextSpan GpaClause, Expr Size, Expr Hva, Word? Backing, bool Readonly, bool DirtyLog, TextSpan Span) : Item(Span)
+public sealed record SlotDecl(Expr Id, Expr Gpa, TextSpan GpaClause, Expr Size, Expr Hva, Word? Backing, bool Readonly, bool DirtyLog, bool Prealloc, TextSpan Span) : Item(Span)
 {
     public override T Accept<T>(IItemVisitor<T> visitor) => visitor.Visit(this);
     public override IEnumerable<Expr?> SubExpressions() => [Id, Gpa, Size, Hva];
     public override string Describe() =>
         $"slot {Id.Canonical()} gpa {Gpa.Canonical()} size {Size.Canonical()} hva {Hva.Canonical()}"
-        + Clause.Of("backing", Backing) + (Readonly ? " readonly" : "") + (DirtyLog ? " dirty-log" : "");
+        + Clause.Of("backing", Backing) + (Readonly ? " readonly" : "") + (DirtyLog ? " dirty-log" : "") + (Prealloc ? " prealloc" : "");
 }
 
 /// <summary><c>process NAME { MAPPING... }</c>.</summary>

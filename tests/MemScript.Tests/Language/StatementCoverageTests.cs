@@ -15,17 +15,24 @@ public class StatementCoverageTests
 {
     /// <summary>One file with every declaration and every statement; the test below keeps it complete.</summary>
     public const string EveryForm = """
+        profile classic
         mmu ept
         guest paging 4-level
         host paging 4-level
         tlb 64 ways 4
         pwc on 16
+        tlb1g 16 ways 4
+        shadow unsync on
+        shadow prefetch 8
+        shadow flood 3
+        eptad on
+        dirty-track pml
         vpid on
         pcid off
         cost vm-exit 1500
         clock 3GHz
         let base = 0x40000000
-        slot 0 gpa 0x0 size 64M hva 0x7f0000000000 dirty-log
+        slot 0 gpa 0x0 size 64M hva 0x7f0000000000 dirty-log prealloc
         process p { map base size 8K to 0x100000 rw demand 0x50000000 size 1M rw }
         process q { demand all rw }
         run p {
@@ -42,6 +49,7 @@ public class StatementCoverageTests
           unmap 0x60000000
           protect 0x60001000 r
           mark "m"
+          collect dirty
           expect accesses >= 1 since "m"
           switch q
           replay "traces/sum.lackey" format lackey
@@ -74,6 +82,7 @@ public class StatementCoverageTests
         public Type Visit(MarkStmt s) => Of(s);
         public Type Visit(ExpectStmt s) => Of(s);
         public Type Visit(LetStmt s) => Of(s);
+        public Type Visit(CollectDirtyStmt s) => Of(s);
         public Type Visit(MmuDecl d) => Of(d);
         public Type Visit(PagingDecl d) => Of(d);
         public Type Visit(TlbDecl d) => Of(d);
@@ -85,6 +94,13 @@ public class StatementCoverageTests
         public Type Visit(ProcessDecl d) => Of(d);
         public Type Visit(LetItem d) => Of(d);
         public Type Visit(RunBlock d) => Of(d);
+        public Type Visit(ProfileDecl d) => Of(d);
+        public Type Visit(Tlb1GDecl d) => Of(d);
+        public Type Visit(ShadowUnsyncDecl d) => Of(d);
+        public Type Visit(ShadowPrefetchDecl d) => Of(d);
+        public Type Visit(ShadowFloodDecl d) => Of(d);
+        public Type Visit(EptAdDecl d) => Of(d);
+        public Type Visit(DirtyTrackDecl d) => Of(d);
     }
 
     [TestCaseSource(nameof(StatementTypes))]
