@@ -161,6 +161,17 @@ public static class ScriptParser
     private static readonly Parser<char, Expr> Expression =
         Map(Climb, Term, Map((op, term) => (op, term), BinaryOperator, Term).Many());
 
+    /// <summary>
+    /// An expression that may be absent, where the item could end instead (<c>pwc on [ENTRIES]</c>). The
+    /// grammar's rule: a word that begins an item where this one stands is never read as the start of
+    /// such an expression, so it ends the item; a constant with such a name is written in parentheses.
+    /// Without it, <c>pwc on</c> on its own line swallowed the next line's first word as a name.
+    /// </summary>
+    private static Parser<char, Expr?> OptionalExpression(KeywordPlace place) =>
+        Lookahead(LeadingWord).Optional().Bind(word => word.HasValue && Keywords.Begins(word.Value, place)
+            ? Return<Expr?>(null)
+            : Expression.Optional().Select(m => m.HasValue ? m.Value : null));
+
     private static Parser<char, Expr?> OptionalClause(string keyword) =>
         Kw(keyword).Then(Expression).Optional().Select(m => m.HasValue ? m.Value : null);
 
@@ -386,7 +397,7 @@ public static class ScriptParser
     private static readonly Parser<char, Item> Pwc =
         from kw in Kw("pwc")
         from item in
-            Kw("on").Then(Expression.Optional(), (onSpan, n) => (Item)new PwcDecl(true, n.HasValue ? n.Value : null, SpanOf(kw, onSpan, n.HasValue ? n.Value.Span : null)))
+            Kw("on").Then(OptionalExpression(KeywordPlace.TopLevel), (onSpan, n) => (Item)new PwcDecl(true, n, SpanOf(kw, onSpan, n?.Span)))
             .Or(Kw("off").Select(off => (Item)new PwcDecl(false, null, SpanOf(kw, off))))
         select item;
 
