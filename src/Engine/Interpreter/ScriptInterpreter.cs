@@ -307,14 +307,18 @@ public sealed class ScriptInterpreter
         public Action Visit(MapStmt m)
         {
             var machine = _machine;
-            var page = m.Page is null ? PageSize.Size4K : PageSizes.Parse(m.Page.Text);
+            var pageF = PageSizeOf(m.Page);
             var (gvaF, gpaF) = (Compile(m.Gva), Compile(m.Gpa));
-            var sizeF = m.Size is null ? () => page.Bytes() : Compile(m.Size);
+            var sizeF = m.Size is null ? null : Compile(m.Size);
             return () =>
             {
-                var (gva, size, gpa) = (gvaF(), sizeF(), gpaF());
-                interpreter.CheckRuntimeRegion(m.Span, gva, size, page, gpa);
-                Guard(m.Span, () => machine.Map(gva, size, page, gpa, m.Perms));
+                var gva = gvaF();
+                var size = sizeF?.Invoke();
+                var page = pageF();
+                var gpa = gpaF();
+                var bytes = size ?? page.Bytes();
+                interpreter.CheckRuntimeRegion(m.Span, gva, bytes, page, gpa);
+                Guard(m.Span, () => machine.Map(gva, bytes, page, gpa, m.Perms));
             };
         }
 
@@ -322,13 +326,30 @@ public sealed class ScriptInterpreter
         {
             var machine = _machine;
             if (d.Gva is null) return () => machine.DemandAll(d.Perms);
-            var page = d.Page is null ? PageSize.Size4K : PageSizes.Parse(d.Page.Text);
+            var pageF = PageSizeOf(d.Page);
             var (gvaF, sizeF) = (Compile(d.Gva), Compile(d.Size!));
             return () =>
             {
-                var (gva, size) = (gvaF(), sizeF());
+                var (gva, size, page) = (gvaF(), sizeF(), pageF());
                 interpreter.CheckRuntimeRegion(d.Span, gva, size, page, 0);
                 Guard(d.Span, () => machine.Demand(gva, size, page, d.Perms));
+            };
+        }
+
+        /// <summary>
+        /// A page-size expression: folded when constant (the checker has vouched for it), else checked
+        /// each time it is evaluated, with the checker's message at the expression.
+        /// </summary>
+        private Func<PageSize> PageSizeOf(Expr? expr)
+        {
+            if (expr is null) return () => PageSize.Size4K;
+            var compiled = _compiler.Compile(expr);
+            if (compiled.Constant is { } c && PageSizes.OfBytes(c) is { } constant) return () => constant;
+            var evaluate = compiled.Evaluate;
+            return () =>
+            {
+                var bytes = evaluate();
+                return PageSizes.OfBytes(bytes) ?? throw new ScriptError(Errors.BadPageSize(expr.Span, "page size", bytes));
             };
         }
 

@@ -62,7 +62,9 @@ public sealed class Checker
         var items = new ItemChecker(this, slots, processes);
         foreach (var item in script.Items) item.Accept(items);
         CheckSlotOverlaps(slots);
-        if (processes.Count > 0 && !slots.Any(s => !s.Readonly) && !script.Items.OfType<SlotDecl>().Any(s => !s.Readonly && !_diagnostics.Any(d => s.Span.Contains(d.Span))))
+        // Only when no slot is writable as written: a writable slot with an error of its own (unaligned,
+        // a bad backing) has been reported, and advising 'a slot that is not readonly' would mislead.
+        if (processes.Count > 0 && !script.Items.OfType<SlotDecl>().Any(s => !s.Readonly))
             Report(Errors.NoWritableMemory(script.Items.OfType<ProcessDecl>().First().Name.Span));
         var machine = ResolveProfile() with { Costs = [.. _costs] };
 
@@ -288,9 +290,9 @@ public sealed class Checker
         var gpa = Constant(s.Gpa, _globals);
         var size = Constant(s.Size, _globals);
         var hva = Constant(s.Hva, _globals);
-        if (id is null || gpa is null || size is null || hva is null) return null;
+        var backing = PageSizeOf(s.Backing, _globals, "slot backing");
+        if (id is null || gpa is null || size is null || hva is null || backing is not { } backingSize) return null;
         var ok = true;
-        var backing = s.Backing is null ? PageSize.Size4K : PageSizes.Parse(s.Backing.Text);
 
         if (id > MaxSlotId) { Report(Errors.SlotIdRange(s.Id.Span, id.Value)); ok = false; }
         if ((gpa & 0xfff) != 0) { Report(Errors.SlotNotAligned(s.Gpa.Span, "gpa", gpa.Value)); ok = false; }
@@ -304,15 +306,15 @@ public sealed class Checker
         if (hva + size < hva) { Report(Errors.SlotWraps(s.Size.Span, "hva")); return null; }
         if (gpa + size > PhysicalLimit) { Report(Errors.SlotGpaTooWide(s.GpaClause)); ok = false; }
         if (hva + size > HostUserLimit) { Report(Errors.SlotHvaNotUser(s.Hva.Span)); ok = false; }
-        var backingBytes = backing.Bytes();
-        if (backing != PageSize.Size4K)
+        var backingBytes = backingSize.Bytes();
+        if (backingSize != PageSize.Size4K)
         {
             // hugetlbfs maps whole huge pages at aligned addresses; anything else could not be backed.
-            if (hva % backingBytes != 0) { Report(Errors.SlotBackingAlignment(s.Hva.Span, "hva", hva.Value, backing.Text())); ok = false; }
-            if (size % backingBytes != 0) { Report(Errors.SlotBackingAlignment(s.Size.Span, "size", size.Value, backing.Text())); ok = false; }
+            if (hva % backingBytes != 0) { Report(Errors.SlotBackingAlignment(s.Hva.Span, "hva", hva.Value, backingSize.Text())); ok = false; }
+            if (size % backingBytes != 0) { Report(Errors.SlotBackingAlignment(s.Size.Span, "size", size.Value, backingSize.Text())); ok = false; }
         }
         if (!ok) return null;
-        var slot = new SlotInfo(id.Value, gpa.Value, size.Value, hva.Value, backing, s.Readonly, s.DirtyLog, s.Span, s.Prealloc);
+        var slot = new SlotInfo(id.Value, gpa.Value, size.Value, hva.Value, backingSize, s.Readonly, s.DirtyLog, s.Span, s.Prealloc);
         _slotDecls[slot] = s;
         return slot;
     }
@@ -394,9 +396,10 @@ public sealed class Checker
     /// <summary>Checks a map line; returns null when it is not constant or has an error.</summary>
     private MappingInfo? CheckMap(MapStmt m, Scope scope)
     {
-        var page = m.Page is null ? PageSize.Size4K : PageSizes.Parse(m.Page.Text);
         var gva = Constant(m.Gva, scope);
-        var size = m.Size is null ? page.Bytes() : Constant(m.Size, scope);
+        var sizeValue = m.Size is null ? null : Constant(m.Size, scope);
+        if (PageSizeOf(m.Page, scope, "page size") is not { } page) return null;
+        var size = m.Size is null ? page.Bytes() : sizeValue;
         var gpa = Constant(m.Gpa, scope);
         if (gva is null || size is null || gpa is null) return null;
         if (!CheckRegion(m.Gva.Span, m.Size?.Span ?? m.Gva.Span, gva.Value, size.Value, page)) return null;
@@ -412,12 +415,21 @@ public sealed class Checker
     private MappingInfo? CheckDemand(DemandStmt d, Scope scope)
     {
         if (d.Gva is null) return new MappingInfo(MappingKind.DemandAll, 0, 0, PageSize.Size4K, 0, d.Perms, d.Span);
-        var page = d.Page is null ? PageSize.Size4K : PageSizes.Parse(d.Page.Text);
         var gva = Constant(d.Gva, scope);
         var size = Constant(d.Size!, scope);
-        if (gva is null || size is null) return null;
+        if (PageSizeOf(d.Page, scope, "page size") is not { } page || gva is null || size is null) return null;
         if (!CheckRegion(d.Gva.Span, d.Size!.Span, gva.Value, size.Value, page)) return null;
         return new MappingInfo(MappingKind.Demand, gva.Value, size.Value, page, 0, d.Perms, d.Span);
+    }
+
+    /// <summary>The page size an expression names (4K when absent); null, with a diagnostic, when its value is not one.</summary>
+    private PageSize? PageSizeOf(Expr? expr, Scope scope, string what)
+    {
+        if (expr is null) return PageSize.Size4K;
+        if (Constant(expr, scope) is not { } bytes) return null;
+        var page = PageSizes.OfBytes(bytes);
+        if (page is null) Report(Errors.BadPageSize(expr.Span, what, bytes));
+        return page;
     }
 
     private bool CheckRegion(TextSpan gvaSpan, TextSpan sizeSpan, ulong gva, ulong size, PageSize page)

@@ -116,6 +116,9 @@ public static class Errors
     public static Diagnostic MisalignedAddress(TextSpan span, string what, ulong value) =>
         Error("MS0309", span, $"{what} {Hex(value)} is not 4 KiB aligned");
 
+    public static Diagnostic BadPageSize(TextSpan span, string what, ulong value) =>
+        Error("MS0310", span, $"{what} {Hex(value)} is not a page size of the machine: write 4K, 2M or 1G");
+
     // ---- MS04xx: configuration
     public static Diagnostic UnknownCost(TextSpan span, string name, IEnumerable<string> known) =>
         Error("MS0401", span, $"unknown cost '{name}'; known costs: {string.Join(", ", known)}");

@@ -177,7 +177,8 @@ public static class ScriptParser
 
     // ------------------------------------------------------------ shared pieces
 
-    private static readonly Parser<char, Word> PageSizeWord = OneOfWords("page size (4K, 2M or 1G)", "4K", "2M", "1G");
+    /// <summary>A page size is an expression (v2), whose value the checker requires to be 4K, 2M or 1G.</summary>
+    private static readonly Parser<char, Expr> PageSizeExpression = Expression;
 
     private static readonly Parser<char, Word> ModeWord = OneOfWords(
         $"mode ({string.Join(", ", Vocabulary.Modes[..^1].Select(m => m.Name))} or {Vocabulary.Modes[^1].Name})",
@@ -211,7 +212,7 @@ public static class ScriptParser
         from kw in Kw("map")
         from gva in Expression
         from size in OptionalClause("size")
-        from page in Kw("page").Then(PageSizeWord).Optional()
+        from page in Kw("page").Then(PageSizeExpression).Optional()
         from to in Kw("to")
         from gpa in Expression
         from perms in PermsParser
@@ -223,7 +224,7 @@ public static class ScriptParser
             Kw("all").Then(PermsParser).Select(p => (Stmt)new DemandStmt(null, null, null, p.Perms, SpanOf(kw, p.Span)))
             .Or(from gva in Expression
                 from size in Kw("size").Then(Expression)
-                from page in Kw("page").Then(PageSizeWord).Optional()
+                from page in Kw("page").Then(PageSizeExpression).Optional()
                 from perms in PermsParser
                 select (Stmt)new DemandStmt(gva, size, page.HasValue ? page.Value : null, perms.Perms, SpanOf(kw, perms.Span)))
         select stmt;
@@ -452,12 +453,12 @@ public static class ScriptParser
 
     private enum SlotFlag { Backing, Readonly, DirtyLog, Prealloc }
 
-    private static readonly Parser<char, (SlotFlag Flag, Word? Page, TextSpan Span)> SlotOption =
+    private static readonly Parser<char, (SlotFlag Flag, Expr? Page, TextSpan Span)> SlotOption =
         OneOf(
-            Kw("backing").Then(PageSizeWord, (kw, page) => (SlotFlag.Backing, (Word?)page, SpanOf(kw, page.Span))),
-            Kw("readonly").Select(s => (SlotFlag.Readonly, (Word?)null, s)),
-            Kw("dirty-log").Select(s => (SlotFlag.DirtyLog, (Word?)null, s)),
-            Kw("prealloc").Select(s => (SlotFlag.Prealloc, (Word?)null, s)));
+            Kw("backing").Then(PageSizeExpression, (kw, page) => (SlotFlag.Backing, (Expr?)page, SpanOf(kw, page.Span))),
+            Kw("readonly").Select(s => (SlotFlag.Readonly, (Expr?)null, s)),
+            Kw("dirty-log").Select(s => (SlotFlag.DirtyLog, (Expr?)null, s)),
+            Kw("prealloc").Select(s => (SlotFlag.Prealloc, (Expr?)null, s)));
 
     private static readonly Parser<char, Item> Slot =
         from kw in Kw("slot")

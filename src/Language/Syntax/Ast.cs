@@ -169,19 +169,19 @@ public sealed record FlushTlbStmt(TextSpan Span) : Stmt(Span)
     public override string Describe() => "flush tlb";
 }
 
-/// <summary><c>map GVA [size S] [page P] to GPA PERMS</c>; <see cref="Page"/> is null when not written (4K).</summary>
-public sealed record MapStmt(Expr Gva, Expr? Size, Word? Page, Expr Gpa, Perms Perms, TextSpan Span) : Stmt(Span)
+/// <summary><c>map GVA [size S] [page P] to GPA PERMS</c>; <see cref="Page"/> (an expression worth 4K, 2M or 1G) is null when not written (4K).</summary>
+public sealed record MapStmt(Expr Gva, Expr? Size, Expr? Page, Expr Gpa, Perms Perms, TextSpan Span) : Stmt(Span)
 {
     public override T Accept<T>(IStmtVisitor<T> visitor) => visitor.Visit(this);
-    public override IEnumerable<Expr?> SubExpressions() => [Gva, Size, Gpa];
+    public override IEnumerable<Expr?> SubExpressions() => [Gva, Size, Page, Gpa];
     public override string Describe() => $"map {Gva.Canonical()}{Clause.Of("size", Size)}{Clause.Of("page", Page)} to {Gpa.Canonical()} {Perms}";
 }
 
 /// <summary><c>demand GVA size S [page P] PERMS</c>, or <c>demand all PERMS</c> when <see cref="Gva"/> is null.</summary>
-public sealed record DemandStmt(Expr? Gva, Expr? Size, Word? Page, Perms Perms, TextSpan Span) : Stmt(Span)
+public sealed record DemandStmt(Expr? Gva, Expr? Size, Expr? Page, Perms Perms, TextSpan Span) : Stmt(Span)
 {
     public override T Accept<T>(IStmtVisitor<T> visitor) => visitor.Visit(this);
-    public override IEnumerable<Expr?> SubExpressions() => [Gva, Size];
+    public override IEnumerable<Expr?> SubExpressions() => [Gva, Size, Page];
     public override string Describe() => $"demand {(Gva is null ? "all" : Gva.Canonical())}{Clause.Of("size", Size)}{Clause.Of("page", Page)} {Perms}";
 }
 
@@ -393,11 +393,11 @@ public sealed record ClockDecl(string Text, ulong? Hertz, TextSpan ValueSpan, Te
     public override string Describe() => $"clock {Text} = {Hertz} Hz";
 }
 
-/// <summary>A memslot; <see cref="GpaClause"/> spans <c>gpa ADDR</c>, where overlap errors point.</summary>
-public sealed record SlotDecl(Expr Id, Expr Gpa, TextSpan GpaClause, Expr Size, Expr Hva, Word? Backing, bool Readonly, bool DirtyLog, bool Prealloc, TextSpan Span) : Item(Span)
+/// <summary>A memslot; <see cref="GpaClause"/> spans <c>gpa ADDR</c>, where overlap errors point; <see cref="Backing"/> is an expression worth 4K, 2M or 1G.</summary>
+public sealed record SlotDecl(Expr Id, Expr Gpa, TextSpan GpaClause, Expr Size, Expr Hva, Expr? Backing, bool Readonly, bool DirtyLog, bool Prealloc, TextSpan Span) : Item(Span)
 {
     public override T Accept<T>(IItemVisitor<T> visitor) => visitor.Visit(this);
-    public override IEnumerable<Expr?> SubExpressions() => [Id, Gpa, Size, Hva];
+    public override IEnumerable<Expr?> SubExpressions() => [Id, Gpa, Size, Hva, Backing];
     public override string Describe() =>
         $"slot {Id.Canonical()} gpa {Gpa.Canonical()} size {Size.Canonical()} hva {Hva.Canonical()}"
         + Clause.Of("backing", Backing) + (Readonly ? " readonly" : "") + (DirtyLog ? " dirty-log" : "") + (Prealloc ? " prealloc" : "");
