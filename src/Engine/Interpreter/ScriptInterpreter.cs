@@ -394,11 +394,28 @@ public sealed class ScriptInterpreter
         public Action Visit(MarkStmt m)
         {
             var machine = _machine;
+            var label = Render(m.Label);
             return () =>
             {
+                var text = label();
                 var counters = machine.Counters.Snapshot();
-                interpreter._marks.Add(new MarkRecord(m.Label, counters, m.Span));
-                interpreter._sink?.Emit(new MarkEvent(counters.Cycles, counters.Accesses, m.Label));
+                interpreter._marks.Add(new MarkRecord(text, counters, m.Span));
+                interpreter._sink?.Emit(new MarkEvent(counters.Cycles, counters.Accesses, text));
+            };
+        }
+
+        /// <summary>A label's text as the statement executes it: each interpolation in decimal; a literal label once.</summary>
+        private Func<string> Render(MarkLabel label)
+        {
+            if (label.LiteralText is { } literal) return () => literal;
+            var parts = label.Parts.Select(p => p.Expr is { } e ? Compile(e) : null).ToArray();
+            var texts = label.Parts.Select(p => p.Text).ToArray();
+            return () =>
+            {
+                var sb = new System.Text.StringBuilder();
+                for (var i = 0; i < parts.Length; i++)
+                    sb.Append(parts[i] is { } f ? f().ToString(System.Globalization.CultureInfo.InvariantCulture) : texts[i]);
+                return sb.ToString();
             };
         }
 
@@ -411,7 +428,8 @@ public sealed class ScriptInterpreter
         public Action Visit(ExpectStmt e)
         {
             var value = Compile(e.Value);
-            return () => interpreter.Expect(e, value);
+            var since = e.Since is null ? null : Render(e.Since);
+            return () => interpreter.Expect(e, value, since);
         }
     }
 
@@ -426,16 +444,18 @@ public sealed class ScriptInterpreter
             throw new ScriptError(Errors.NonCanonical(span, gva, bits));
     }
 
-    private void Expect(ExpectStmt e, Func<ulong> value)
+    /// <summary>Evaluates an expectation; with <c>since</c>, against the latest mark whose label, as it executed, is the since label as it executes now.</summary>
+    private void Expect(ExpectStmt e, Func<ulong> value, Func<string>? sinceLabel)
     {
         if (!e.Modes.IsEmpty && !e.Modes.Any(m => Vocabulary.ParseMode(m.Text) == _machine.Mode)) return;
         var expected = value();
         var counters = _machine.Counters.Snapshot();
         var actual = counters.Get(e.Counter.Text);
-        if (e.Since is { } since)
+        var since = sinceLabel?.Invoke();
+        if (since is not null)
         {
-            var mark = _marks.LastOrDefault(m => m.Label == since.Text)
-                ?? throw new ScriptError(Errors.SinceBeforeMark(since.Span, since.Text));
+            var mark = _marks.LastOrDefault(m => m.Label == since)
+                ?? throw new ScriptError(Errors.SinceBeforeMark(e.Since!.Span, since));
             actual -= mark.Counters.Get(e.Counter.Text);
         }
         var passed = e.Op switch
@@ -447,10 +467,10 @@ public sealed class ScriptInterpreter
             CompareOp.Gt => (ulong)actual > expected,
             _ => (ulong)actual >= expected,
         };
-        _expects.Add(new ExpectRecord(e.Counter.Text, e.Op, expected, actual, passed, e.Span, e.Since?.Text));
+        _expects.Add(new ExpectRecord(e.Counter.Text, e.Op, expected, actual, passed, e.Span, since));
         if (!passed)
             _sink?.Emit(new ExpectFailedEvent(counters.Cycles, counters.Accesses,
-                $"{e.Counter.Text}{(e.Since is null ? "" : $" since \"{e.Since.Text}\"")} {AstPrinter.CompareText(e.Op)} {expected}, but it is {actual}", 0));
+                $"{e.Counter.Text}{(since is null ? "" : $" since \"{since}\"")} {AstPrinter.CompareText(e.Op)} {expected}, but it is {actual}", 0));
     }
 
     /// <summary>The failure message of an expectation, as reports print it.</summary>

@@ -1,4 +1,7 @@
 using System.Collections.Immutable;
+using System.Globalization;
+using System.Text;
+using System.Text.RegularExpressions;
 using MemScript.Language.Diagnostics;
 using MemScript.Language.Parsing;
 using MemScript.Language.Syntax;
@@ -27,7 +30,11 @@ public sealed class Checker
     private readonly Scope _globals = new(null);
     private readonly List<(ulong Start, ulong End)> _mapTargets = new();
     private HashSet<string> _processNames = new(StringComparer.Ordinal);
-    private HashSet<string> _markLabels = new(StringComparer.Ordinal);
+    // Every mark's label as a pattern (an interpolation that is not constant matches any decimal), and
+    // every constant 'since' label, checked against them once all bodies are read.
+    private readonly List<(Regex Pattern, string Template)> _markPatterns = new();
+    private readonly List<(string Text, TextSpan Span)> _sinceLabels = new();
+    private bool _inLabel;
     private int _guestLevels = 4;
 
     private readonly CheckOptions _options;
@@ -55,13 +62,14 @@ public sealed class Checker
         // Paging depth is needed by mapping checks wherever it is declared; it holds no expression.
         _guestLevels = script.Items.OfType<PagingDecl>().FirstOrDefault(p => p.Guest)?.Levels.Text[0] == '5' ? 5 : 4;
         _processNames = script.Items.OfType<ProcessDecl>().Select(p => p.Name.Text).ToHashSet(StringComparer.Ordinal);
-        _markLabels = SyntaxWalker.Statements(script).OfType<MarkStmt>().Select(m => m.Label).ToHashSet(StringComparer.Ordinal);
 
         var slots = new List<SlotInfo>();
         var processes = new List<ProcessInfo>();
         var items = new ItemChecker(this, slots, processes);
         foreach (var item in script.Items) item.Accept(items);
         CheckSlotOverlaps(slots);
+        foreach (var (text, span) in _sinceLabels)
+            if (!_markPatterns.Any(m => m.Pattern.IsMatch(text))) Report(Errors.UnknownMark(span, text));
         // Only when no slot is writable as written: a writable slot with an error of its own (unaligned,
         // a bad backing) has been reported, and advising 'a slot that is not readonly' would mislead.
         if (processes.Count > 0 && !script.Items.OfType<SlotDecl>().Any(s => !s.Readonly))
@@ -487,7 +495,11 @@ public sealed class Checker
         public bool Visit(AccessStmt s) => EvaluateAll(s);
         public bool Visit(InvlpgStmt s) => EvaluateAll(s);
         public bool Visit(FlushTlbStmt s) => true;
-        public bool Visit(MarkStmt s) => true;
+        public bool Visit(MarkStmt s)
+        {
+            c._markPatterns.Add((c.LabelPattern(s.Label, scope), s.Label.Template()));
+            return true;
+        }
         public bool Visit(CollectDirtyStmt s) => true;
 
         public bool Visit(LetStmt s)
@@ -518,8 +530,8 @@ public sealed class Checker
         public bool Visit(ExpectStmt e)
         {
             if (!Vocabulary.IsCounter(e.Counter.Text)) c.Report(Errors.UnknownCounter(e.Counter.Span, e.Counter.Text));
-            if (e.Since is { } since && !c._markLabels.Contains(since.Text)) c.Report(Errors.UnknownMark(since.Span, since.Text));
             c.Evaluate(e.Value, scope);
+            if (e.Since is { } since && c.LabelText(since, scope) is { } text) c._sinceLabels.Add((text, since.Span));
             return true;
         }
 
@@ -583,6 +595,49 @@ public sealed class Checker
         }
     }
 
+    /// <summary>
+    /// A mark label as a pattern of the texts it can take: literal parts as written, constant
+    /// interpolations as their decimal value, the others as any decimal number.
+    /// </summary>
+    private Regex LabelPattern(MarkLabel label, Scope scope)
+    {
+        var pattern = new StringBuilder("^");
+        foreach (var part in label.Parts)
+        {
+            if (part.Expr is null) pattern.Append(Regex.Escape(part.Text!));
+            else if (EvaluateInLabel(part.Expr, scope) is { IsConstant: true } v) pattern.Append(v.Number.ToString(CultureInfo.InvariantCulture));
+            else pattern.Append("[0-9]+");
+        }
+        return new Regex(pattern.Append('$').ToString(), RegexOptions.CultureInvariant);
+    }
+
+    /// <summary>A label's text when every interpolation is constant here; null when one depends on a loop variable.</summary>
+    private string? LabelText(MarkLabel label, Scope scope)
+    {
+        var text = new StringBuilder();
+        var constant = true;
+        foreach (var part in label.Parts)
+        {
+            if (part.Expr is null) text.Append(part.Text);
+            else if (EvaluateInLabel(part.Expr, scope) is { IsConstant: true } v) text.Append(v.Number.ToString(CultureInfo.InvariantCulture));
+            else constant = false;
+        }
+        return constant ? text.ToString() : null;
+    }
+
+    private Value EvaluateInLabel(Expr expr, Scope scope)
+    {
+        _inLabel = true;
+        try
+        {
+            return Evaluate(expr, scope);
+        }
+        finally
+        {
+            _inLabel = false;
+        }
+    }
+
     private Value NonZero(Expr expr, Scope scope, string what)
     {
         var v = Evaluate(expr, scope);
@@ -610,7 +665,7 @@ public sealed class Checker
             case NameExpr n:
                 if (!scope.Lookup(n.Name, out var value))
                 {
-                    if (report) Report(Errors.UnknownName(n.Span, n.Name));
+                    if (report) Report(_inLabel ? Errors.UnknownNameInLabel(n.Span, n.Name) : Errors.UnknownName(n.Span, n.Name));
                     return default;
                 }
                 return value is { } c ? new Value(c, true) : default;

@@ -34,6 +34,9 @@ public static class Errors
     public static Diagnostic BadClock(TextSpan span, string text) =>
         Error("MS0005", span, $"invalid clock frequency '{text}': expected a number and Hz, kHz, MHz or GHz, e.g. 3GHz or 2400MHz");
 
+    public static Diagnostic BadInterpolation(TextSpan span, string problem) =>
+        Error("MS0006", span, problem);
+
     // ---- MS01xx: memslots
     public static Diagnostic SlotNotAligned(TextSpan span, string field, ulong value) =>
         Error("MS0101", span, $"slot {field} {Hex(value)} is not 4 KiB aligned (KVM answers EINVAL)");
@@ -77,6 +80,9 @@ public static class Errors
 
     public static Diagnostic UnknownName(TextSpan span, string name) =>
         Error("MS0203", span, $"unknown name '{name}': not a let constant or loop variable in scope here");
+
+    public static Diagnostic UnknownNameInLabel(TextSpan span, string name) =>
+        Error("MS0203", span, $"unknown name '{name}' in a label's interpolation: a '{{' in a label starts an expression (write '{{{{' for a literal brace)");
 
     public static Diagnostic DuplicateName(TextSpan span, string name) =>
         Error("MS0204", span, $"name '{name}' is already defined in this scope");

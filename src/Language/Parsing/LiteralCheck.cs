@@ -15,9 +15,20 @@ internal static class LiteralCheck
     {
         foreach (var node in SyntaxWalker.Expressions(script))
             CheckExpression(node, diagnostics, maxDepth * 4);
+        foreach (var stmt in SyntaxWalker.Statements(script))
+            foreach (var label in stmt.Labels())
+                if (label.Problem is { } problem) diagnostics.Add(problem);
     }
 
-    private static void CheckExpression(Expr root, ImmutableArray<Diagnostic>.Builder diagnostics, int maxDepth)
+    /// <summary>Reports an expression nested deeper than <paramref name="maxDepth"/> (only that, not its literals).</summary>
+    internal static void CheckDepth(Expr root, ImmutableArray<Diagnostic>.Builder diagnostics, int maxDepth)
+    {
+        var literals = ImmutableArray.CreateBuilder<Diagnostic>();
+        CheckExpression(root, literals, maxDepth);
+        foreach (var d in literals) if (d.Code == "MS0002") diagnostics.Add(d);
+    }
+
+    internal static void CheckExpression(Expr root, ImmutableArray<Diagnostic>.Builder diagnostics, int maxDepth)
     {
         var stack = new Stack<(Expr Expr, int Depth)>();
         stack.Push((root, 1));

@@ -101,6 +101,17 @@ public static class ScriptParser
         Tok(Spanned(AnyCharExcept('"', '\\', '\n', '\r').Or(EscapedChar).ManyString()
                 .Between(Char('"').Labelled("string"), Char('"').Labelled("closing '\"'"))));
 
+    /// <summary>A string as written between its quotes (escapes kept), with the span of the whole literal.</summary>
+    private static readonly Parser<char, (string Raw, TextSpan Span)> RawStringLiteral =
+        Tok(Spanned(AnyCharExcept('"', '\\', '\n', '\r').Select(c => c.ToString())
+                .Or(EscapedChar.Select(c => "\\" + c))
+                .Many().Select(string.Concat)
+                .Between(Char('"').Labelled("string"), Char('"').Labelled("closing '\"'"))));
+
+    /// <summary>A mark or since label: a string whose <c>{EXPR}</c> parts are interpolations.</summary>
+    private static readonly Parser<char, MarkLabel> Label =
+        RawStringLiteral.Select(s => LabelInterpolation.Read(s.Raw, s.Span.Start + 1, s.Span));
+
     // ------------------------------------------------------------ expressions
 
     // Expressions are parsed flat (a term, then operator-term pairs) and the tree is built by precedence
@@ -338,8 +349,8 @@ public static class ScriptParser
 
     private static readonly Parser<char, Stmt> Mark =
         from kw in Kw("mark")
-        from label in StringLiteral
-        select (Stmt)new MarkStmt(label.Value, SpanOf(kw, label.Span));
+        from label in Label
+        select (Stmt)new MarkStmt(label, SpanOf(kw, label.Span));
 
     private static readonly Parser<char, CompareOp> Comparison =
         OneOf(
@@ -355,10 +366,10 @@ public static class ScriptParser
         from counter in DottedWord.Labelled("counter")
         from op in Comparison
         from value in Expression
-        from since in Kw("since").Then(StringLiteral).Optional()
+        from since in Kw("since").Then(Label).Optional()
         from modes in Kw("in").Then(ModeWord.AtLeastOnce()).Optional()
         select (Stmt)new ExpectStmt(counter, op, value,
-            since.HasValue ? new Word(since.Value.Value, since.Value.Span) : null,
+            since.HasValue ? since.Value : null,
             modes.HasValue ? modes.Value.ToImmutableArray() : [],
             SpanOf(kw, value.Span, since.HasValue ? since.Value.Span : null, modes.HasValue ? modes.Value.Last().Span : null));
 
@@ -532,8 +543,69 @@ public static class ScriptParser
         return new ParseResult(script, diagnostics.ToImmutable());
     }
 
+    private static readonly Parser<char, Expr> WholeExpression = Trivia.Then(Expression).Before(End);
+
+    /// <summary>The result of parsing one expression: the tree when it could be read, and every diagnostic.</summary>
+    public sealed record ExpressionResult(Expr? Expr, ImmutableArray<Diagnostic> Diagnostics)
+    {
+        public bool Success => Expr is not null && Diagnostics.IsEmpty;
+    }
+
+    /// <summary>
+    /// Parses one expression with the grammar of the files (<c>--set NAME=EXPR</c>). Never throws; spans
+    /// are offsets into <paramref name="text"/>.
+    /// </summary>
+    public static ExpressionResult ParseExpression(string text)
+    {
+        var (expr, problems) = ParseExpressionAt(text, 0, "end of the expression");
+        if (expr is null) return new ExpressionResult(null, problems);
+        var diagnostics = ImmutableArray.CreateBuilder<Diagnostic>();
+        LiteralCheck.CheckExpression(expr, diagnostics, MaxNesting * 4);
+        return new ExpressionResult(expr, diagnostics.ToImmutable());
+    }
+
+    /// <summary>
+    /// Parses <paramref name="text"/>, which stands at <paramref name="offset"/> in a larger text, as one
+    /// expression; spans are shifted to that text. Null with the syntax or nesting problem when it cannot
+    /// be read; invalid literals are left in the tree for the literal check.
+    /// </summary>
+    internal static (Expr? Expr, ImmutableArray<Diagnostic> Problems) ParseExpressionAt(string text, int offset, string endName)
+    {
+        static Diagnostic Shifted(Diagnostic d, int by) => d with { Span = new TextSpan(d.Span.Start + by, d.Span.End + by) };
+        if (NestingCheck.Check(text, MaxNesting) is { } nesting) return (null, [Shifted(nesting, offset)]);
+        Result<char, Expr> result;
+        try
+        {
+            result = WholeExpression.Parse(text);
+        }
+        catch (InsufficientExecutionStackException)
+        {
+            return (null, [Errors.NestingTooDeep(new TextSpan(offset, offset + Math.Min(1, text.Length)), MaxNesting)]);
+        }
+        if (!result.Success) return (null, [Shifted(ToDiagnostic(text, result.Error!, endName), offset)]);
+        // Bound the depth before anything recurses over the tree (shifting spans does).
+        var depth = ImmutableArray.CreateBuilder<Diagnostic>();
+        LiteralCheck.CheckDepth(result.Value, depth, MaxNesting * 4);
+        if (depth.Count > 0) return (null, [Shifted(depth[0], offset)]);
+        return (offset == 0 ? result.Value : Shift(result.Value, offset), []);
+    }
+
+    private static Expr Shift(Expr e, int by)
+    {
+        var span = new TextSpan(e.Span.Start + by, e.Span.End + by);
+        return e switch
+        {
+            NumberExpr n => n with { Span = span },
+            NameExpr n => n with { Span = span },
+            UnaryExpr u => u with { Operand = Shift(u.Operand, by), Span = span },
+            BinaryExpr b => b with { Left = Shift(b.Left, by), Right = Shift(b.Right, by), Span = span },
+            _ => throw new InvalidOperationException($"unknown expression {e.GetType().Name}"),
+        };
+    }
+
     /// <summary>Turns Pidgin's error into "unexpected X, expected A, B or C" at the offending token.</summary>
-    private static Diagnostic ToDiagnostic(string text, ParseError<char> error)
+    /// <param name="endName">What the end of <paramref name="text"/> is to the reader: the end of the file, or of one expression.</param>
+    private static Diagnostic ToDiagnostic(string text, ParseError<char> error, string endName = "end of file")
     {
         var offset = Math.Clamp(error.ErrorOffset, 0, text.Length);
         // A failed multi-character symbol (say '=' where '==' was wanted) reports the blank after it;
@@ -547,7 +619,7 @@ public static class ScriptParser
         TextSpan span;
         if (error.EOF || offset >= text.Length)
         {
-            unexpected = "end of file";
+            unexpected = endName;
             span = new TextSpan(text.Length, text.Length);
         }
         else
@@ -572,7 +644,7 @@ public static class ScriptParser
         var expected = new List<string>();
         foreach (var e in error.Expected)
         {
-            var label = e.IsEof ? "end of file" : e.Label ?? (e.Tokens.IsDefault ? null : $"'{new string(e.Tokens.AsSpan())}'");
+            var label = e.IsEof ? endName : e.Label ?? (e.Tokens.IsDefault ? null : $"'{new string(e.Tokens.AsSpan())}'");
             if (label is not null && !expected.Contains(label)) expected.Add(label);
         }
         if (expected.Count == 0 && error.Message is { } message)

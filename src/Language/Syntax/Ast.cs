@@ -58,6 +58,31 @@ public sealed record BinaryExpr(BinaryOp Op, Expr Left, Expr Right, TextSpan Spa
 /// <summary>A keyword-valued field as written, with its span, so the checker can point at it.</summary>
 public sealed record Word(string Text, TextSpan Span) : Node(Span);
 
+/// <summary>One piece of a label: literal text, or an expression interpolated in decimal.</summary>
+public sealed record LabelPart(string? Text, Expr? Expr);
+
+/// <summary>
+/// A <c>mark</c> or <c>since</c> label as written: literal text and <c>{EXPR}</c> interpolations, each
+/// printed in decimal when the statement executes; <c>{{</c> and <c>}}</c> are literal braces.
+/// <see cref="Problem"/> is set when the interpolations could not be read (reported after parsing).
+/// </summary>
+public sealed record MarkLabel(ImmutableArray<LabelPart> Parts, TextSpan Span, Diagnostics.Diagnostic? Problem = null)
+{
+    /// <summary>Whether the label has no interpolation: its text is known without evaluating anything.</summary>
+    public bool IsLiteral => Parts.All(p => p.Expr is null);
+
+    /// <summary>The label's text when it is literal (braces single, escapes resolved); null otherwise.</summary>
+    public string? LiteralText => IsLiteral ? string.Concat(Parts.Select(p => p.Text)) : null;
+
+    /// <summary>The label as a template: literal braces doubled, each interpolation in canonical form.</summary>
+    public string Template() => string.Concat(Parts.Select(p => p.Expr is { } e
+        ? "{" + e.Canonical() + "}"
+        : p.Text!.Replace("{", "{{", StringComparison.Ordinal).Replace("}", "}}", StringComparison.Ordinal)));
+
+    /// <summary>The expressions it interpolates, in order.</summary>
+    public IEnumerable<Expr> Expressions() => Parts.Where(p => p.Expr is not null).Select(p => p.Expr!);
+}
+
 /// <summary>Canonical text of optional clauses, shared by the nodes' <c>Describe</c>.</summary>
 internal static class Clause
 {
@@ -84,6 +109,9 @@ public abstract record Stmt(TextSpan Span) : Node(Span)
 
     /// <summary>Statements nested in this one (a <c>repeat</c> body).</summary>
     public virtual ImmutableArray<Stmt> Nested => [];
+
+    /// <summary>The labels the statement holds (<c>mark</c>, <c>since</c>), whose interpolations are checked after parsing.</summary>
+    public virtual IEnumerable<MarkLabel> Labels() => [];
 
     /// <summary>The statement in canonical form, one line, without its body or position.</summary>
     public abstract string Describe();
@@ -210,23 +238,25 @@ public sealed record ReplayStmt(string Path, TextSpan PathSpan, Word? Format, Te
 }
 
 /// <summary><c>mark "LABEL"</c>.</summary>
-public sealed record MarkStmt(string Label, TextSpan Span) : Stmt(Span)
+public sealed record MarkStmt(MarkLabel Label, TextSpan Span) : Stmt(Span)
 {
     public override T Accept<T>(IStmtVisitor<T> visitor) => visitor.Visit(this);
-    public override IEnumerable<Expr?> SubExpressions() => [];
-    public override string Describe() => $"mark \"{Label}\"";
+    public override IEnumerable<Expr?> SubExpressions() => Label.Expressions();
+    public override IEnumerable<MarkLabel> Labels() => [Label];
+    public override string Describe() => $"mark \"{Label.Template()}\"";
 }
 
 /// <summary>The comparison operators of <c>expect</c>.</summary>
 public enum CompareOp { Eq, Ne, Lt, Le, Gt, Ge }
 
 /// <summary><c>expect COUNTER OP EXPR [since "LABEL"] [in MODE...]</c>; with <c>since</c> the counter's change since that mark.</summary>
-public sealed record ExpectStmt(Name Counter, CompareOp Op, Expr Value, Word? Since, ImmutableArray<Word> Modes, TextSpan Span) : Stmt(Span)
+public sealed record ExpectStmt(Name Counter, CompareOp Op, Expr Value, MarkLabel? Since, ImmutableArray<Word> Modes, TextSpan Span) : Stmt(Span)
 {
     public override T Accept<T>(IStmtVisitor<T> visitor) => visitor.Visit(this);
-    public override IEnumerable<Expr?> SubExpressions() => [Value];
+    public override IEnumerable<Expr?> SubExpressions() => Since is null ? [Value] : [Value, .. Since.Expressions()];
+    public override IEnumerable<MarkLabel> Labels() => Since is null ? [] : [Since];
     public override string Describe() =>
-        $"expect {Counter.Text} {AstPrinter.CompareText(Op)} {Value.Canonical()}" + (Since is null ? "" : $" since \"{Since.Text}\"")
+        $"expect {Counter.Text} {AstPrinter.CompareText(Op)} {Value.Canonical()}" + (Since is null ? "" : $" since \"{Since.Template()}\"")
         + (Modes.IsEmpty ? "" : " in " + string.Join(" ", Modes.Select(m => m.Text)));
 }
 
