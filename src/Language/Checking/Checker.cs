@@ -12,6 +12,9 @@ namespace MemScript.Language.Checking;
 public sealed record CheckResult(CheckedScript? Script, ImmutableArray<Diagnostic> Diagnostics)
 {
     public bool Success => Script is not null;
+
+    /// <summary>Problems in the command line's options (<c>--set</c>): usage errors, printed against the option rather than the file.</summary>
+    public ImmutableArray<OptionDiagnostic> OptionDiagnostics { get; init; } = [];
 }
 
 /// <summary>
@@ -55,7 +58,79 @@ public sealed class Checker
 
     public static CheckResult Check(Script script) => Check(script, CheckOptions.None);
 
-    public static CheckResult Check(Script script, CheckOptions options) => new Checker(options).Run(script);
+    /// <summary>
+    /// Checks a parsed file under the command line's options. Each <c>--set NAME=EXPR</c> replaces the
+    /// expression of the top-level <c>let NAME</c> before anything is evaluated, so the checked script's
+    /// tree carries the replacement and the interpreter runs it.
+    /// </summary>
+    public static CheckResult Check(Script script, CheckOptions options)
+    {
+        var checker = new Checker(options);
+        var (replaced, problems) = checker.ApplyParameters(script);
+        if (!problems.IsEmpty) return new CheckResult(null, []) { OptionDiagnostics = problems };
+        var result = checker.Run(replaced);
+        // An error evaluating a --set expression is the option's, reported against it; it still fails the check.
+        return checker._optionDiagnostics.Count == 0 ? result : result with { Script = null, OptionDiagnostics = [.. checker._optionDiagnostics] };
+    }
+
+    // ------------------------------------------------------------ parameters (--set)
+
+    private const string SetOption = "--set";
+
+    // The lets whose expression came from a --set, with that option's argument and where its EXPR starts.
+    private readonly Dictionary<LetStmt, (string Argument, int ExprStart)> _overridden = new(ReferenceEqualityComparer.Instance);
+    private readonly List<OptionDiagnostic> _optionDiagnostics = new();
+
+    private (Script Script, ImmutableArray<OptionDiagnostic> Problems) ApplyParameters(Script script)
+    {
+        if (_options.Parameters.IsEmpty) return (script, []);
+        var lets = script.Items.OfType<LetItem>().Select(l => l.Let).ToList();
+        var names = lets.Select(l => l.Name.Text).Distinct(StringComparer.Ordinal).ToList();
+        var problems = ImmutableArray.CreateBuilder<OptionDiagnostic>();
+        var replacements = new Dictionary<LetStmt, LetStmt>(ReferenceEqualityComparer.Instance);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (name, expression) in _options.Parameters)
+        {
+            var argument = name + "=" + expression;
+            var nameSpan = new TextSpan(0, name.Length);
+            if (!seen.Add(name)) { problems.Add(new(SetOption, argument, Errors.ParameterSetTwice(nameSpan, name))); continue; }
+            var let = lets.FirstOrDefault(l => l.Name.Text == name);
+            if (let is null) { problems.Add(new(SetOption, argument, Errors.UnknownParameter(nameSpan, name, names))); continue; }
+            var parsed = ScriptParser.ParseExpression(expression);
+            var exprStart = name.Length + 1;
+            foreach (var d in parsed.Diagnostics)
+                problems.Add(new(SetOption, argument, d with { Span = new TextSpan(d.Span.Start + exprStart, d.Span.End + exprStart) }));
+            if (parsed.Expr is null || !parsed.Diagnostics.IsEmpty) continue;
+            var replaced = let with { Value = parsed.Expr };
+            replacements[let] = replaced;
+            _overridden[replaced] = (argument, exprStart);
+        }
+        if (problems.Count > 0) return (script, problems.ToImmutable());
+        var items = script.Items.Select(i => i is LetItem l && replacements.TryGetValue(l.Let, out var r) ? new LetItem(r) : i);
+        return (script with { Items = [.. items] }, []);
+    }
+
+    /// <summary>
+    /// Checks a top-level let. When its expression came from a --set, the diagnostics of evaluating it
+    /// point into that option's argument, so they are reported against the option, not the file.
+    /// </summary>
+    private void CheckParameter(LetStmt let)
+    {
+        if (!_overridden.TryGetValue(let, out var origin))
+        {
+            CheckLet(let, _globals);
+            return;
+        }
+        var before = _diagnostics.Count;
+        var value = Evaluate(let.Value, _globals);
+        for (var i = before; i < _diagnostics.Count; i++)
+        {
+            var d = _diagnostics[i];
+            _optionDiagnostics.Add(new(SetOption, origin.Argument, d with { Span = new TextSpan(d.Span.Start + origin.ExprStart, d.Span.End + origin.ExprStart) }));
+        }
+        _diagnostics.Count = before;
+        DefineLet(let, value, _globals);
+    }
 
     private CheckResult Run(Script script)
     {
@@ -277,7 +352,7 @@ public sealed class Checker
 
         public bool Visit(LetItem d)
         {
-            c.CheckLet(d.Let, c._globals);
+            c.CheckParameter(d.Let);
             return true;
         }
 
@@ -469,9 +544,10 @@ public sealed class Checker
 
     // ------------------------------------------------------------ run blocks
 
-    private void CheckLet(LetStmt let, Scope scope)
+    private void CheckLet(LetStmt let, Scope scope) => DefineLet(let, Evaluate(let.Value, scope), scope);
+
+    private void DefineLet(LetStmt let, Value value, Scope scope)
     {
-        var value = Evaluate(let.Value, scope);
         // No shadowing: a name means one thing wherever it is visible.
         if (scope.Lookup(let.Name.Text, out _)) Report(Errors.DuplicateName(let.Name.Span, let.Name.Text));
         scope.Define(let.Name.Text, value.IsConstant ? value.Number : null);

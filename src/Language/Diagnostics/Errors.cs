@@ -13,6 +13,24 @@ public static class Errors
 
     public static string Hex(ulong value) => "0x" + value.ToString("x", CultureInfo.InvariantCulture);
 
+    /// <summary>
+    /// User text as a message quotes it: control characters escaped (a label must not drive the
+    /// terminal) and anything longer than <paramref name="max"/> characters cut, so a 10 MB token is
+    /// never copied whole into a message.
+    /// </summary>
+    public static string Quote(string text, int max = 60)
+    {
+        var cut = text.Length > max;
+        var sb = new System.Text.StringBuilder();
+        foreach (var c in cut ? text[..max] : text)
+        {
+            if (char.IsControl(c) || c is '\u2028' or '\u2029') sb.Append(CultureInfo.InvariantCulture, $"\\u{(int)c:x4}");
+            else sb.Append(c);
+        }
+        if (cut) sb.Append(CultureInfo.InvariantCulture, $"... ({text.Length:N0} characters)");
+        return sb.ToString();
+    }
+
     // ---- MS00xx: syntax
     public static Diagnostic Syntax(TextSpan span, string unexpected, IReadOnlyList<string> expected) =>
         Error("MS0001", span, expected.Count == 0
@@ -124,6 +142,18 @@ public static class Errors
 
     public static Diagnostic BadPageSize(TextSpan span, string what, ulong value) =>
         Error("MS0310", span, $"{what} {Hex(value)} is not a page size of the machine: write 4K, 2M or 1G");
+
+    // ---- parameters (--set): usage errors, exit code 2
+    public static Diagnostic UnknownParameter(TextSpan span, string name, IReadOnlyCollection<string> parameters) =>
+        Error("MS0207", span, parameters.Count == 0
+            ? $"unknown parameter '{Quote(name)}': the file has no top-level let to set"
+            : $"unknown parameter '{Quote(name)}': not a top-level let of the file{Suggestions.DidYouMean(name, parameters)} (its parameters: {string.Join(", ", parameters)})");
+
+    public static Diagnostic ParameterSetTwice(TextSpan span, string name) =>
+        Error("MS0208", span, $"parameter '{Quote(name)}' is set twice: give each --set NAME once");
+
+    public static Diagnostic BadAssignment(TextSpan span) =>
+        Error("MS0209", span, "a --set is NAME=EXPR, e.g. --set ws=64M");
 
     // ---- MS04xx: configuration
     public static Diagnostic UnknownCost(TextSpan span, string name, IEnumerable<string> known) =>

@@ -14,13 +14,37 @@ public class SyntaxCaseTests
         Directory.GetFiles(Path.Combine(Paths.Cases, "syntax"), "*.memscript").Order(StringComparer.Ordinal)
             .Select(f => new TestCaseData(Path.GetFileName(f)).SetName("syntax case " + Path.GetFileNameWithoutExtension(f)));
 
+    /// <summary>A case's command-line options, from a first line <c># options: --set a=1 --set b=2 --profile modern</c>.</summary>
+    public static CheckOptions Options(string text, out string problems)
+    {
+        problems = "";
+        var first = text.Split('\n')[0];
+        const string prefix = "# options:";
+        if (!first.StartsWith(prefix, StringComparison.Ordinal)) return CheckOptions.None;
+        var sets = new List<string>();
+        string? profile = null;
+        foreach (var option in first[prefix.Length..].Split(" --", StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var name = option.TrimStart('-');
+            var value = name.Contains(' ') ? name[(name.IndexOf(' ') + 1)..] : "";
+            if (name.StartsWith("set ", StringComparison.Ordinal)) sets.Add(value);
+            else if (name.StartsWith("profile ", StringComparison.Ordinal)) profile = value;
+            else throw new ArgumentException($"unknown option in a case's options line: {option}");
+        }
+        var options = CheckOptions.FromCommandLine(sets, profile, out var found);
+        problems = string.Concat(found.Select(f => f.Format()));
+        return options;
+    }
+
     public static string Output(string path)
     {
         var source = new SourceText(Path.GetFileName(path), File.ReadAllText(path));
-        var result = Checker.CheckText(source.Text);
-        return result.Success
-            ? DiagnosticFormatter.FormatAll(source, result.Diagnostics) + AstPrinter.Print(result.Script!.Syntax, source)
-            : DiagnosticFormatter.FormatAll(source, result.Diagnostics);
+        var options = Options(source.Text, out var optionProblems);
+        // As at the command line: an option that is not NAME=EXPR stops before the file is read.
+        if (optionProblems.Length > 0) return optionProblems;
+        var result = Checker.CheckText(source.Text, options);
+        var diagnostics = optionProblems + string.Concat(result.OptionDiagnostics.Select(o => o.Format())) + DiagnosticFormatter.FormatAll(source, result.Diagnostics);
+        return result.Success ? diagnostics + AstPrinter.Print(result.Script!.Syntax, source) : diagnostics;
     }
 
     [Test, TestCaseSource(nameof(Cases))]
