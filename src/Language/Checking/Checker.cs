@@ -144,7 +144,7 @@ public sealed class Checker
         foreach (var item in script.Items) item.Accept(items);
         CheckSlotOverlaps(slots);
         foreach (var (text, span) in _sinceLabels)
-            if (!_markPatterns.Any(m => m.Pattern.IsMatch(text))) Report(Errors.UnknownMark(span, text));
+            if (!_markPatterns.Any(m => m.Pattern.IsMatch(text))) Report(Errors.UnknownMark(span, text, _markPatterns.Select(m => m.Template)));
         // Only when no slot is writable as written: a writable slot with an error of its own (unaligned,
         // a bad backing) has been reported, and advising 'a slot that is not readonly' would mislead.
         if (processes.Count > 0 && !script.Items.OfType<SlotDecl>().Any(s => !s.Readonly))
@@ -250,7 +250,7 @@ public sealed class Checker
         {
             if (!Vocabulary.TryParseCost(d.Cost.Text, out _))
             {
-                c.Report(Errors.UnknownCost(d.Cost.Span, d.Cost.Text, Vocabulary.Costs.Select(x => x.Name)));
+                c.Report(Errors.UnknownCost(d.Cost.Span, d.Cost.Text, [.. Vocabulary.Costs.Select(x => x.Name)]));
                 return true;
             }
             if (!c.Once("cost " + d.Cost.Text, d.Span)) return true;
@@ -359,7 +359,7 @@ public sealed class Checker
         public bool Visit(RunBlock d)
         {
             if (!c._processNames.Contains(d.Process.Text))
-                c.Report(c._processNames.Count == 0 ? Errors.NoProcesses(d.Process.Span) : Errors.UnknownProcess(d.Process.Span, d.Process.Text));
+                c.Report(c._processNames.Count == 0 ? Errors.NoProcesses(d.Process.Span) : Errors.UnknownProcess(d.Process.Span, d.Process.Text, c._processNames.Order(StringComparer.Ordinal)));
             c.CheckBody(d.Body, new Scope(c._globals));
             return true;
         }
@@ -599,13 +599,13 @@ public sealed class Checker
 
         public bool Visit(SwitchStmt s)
         {
-            if (!c._processNames.Contains(s.Process.Text)) c.Report(Errors.UnknownProcess(s.Process.Span, s.Process.Text));
+            if (!c._processNames.Contains(s.Process.Text)) c.Report(Errors.UnknownProcess(s.Process.Span, s.Process.Text, c._processNames.Order(StringComparer.Ordinal)));
             return true;
         }
 
         public bool Visit(ExpectStmt e)
         {
-            if (!Vocabulary.IsCounter(e.Counter.Text)) c.Report(Errors.UnknownCounter(e.Counter.Span, e.Counter.Text));
+            if (!Vocabulary.IsCounter(e.Counter.Text)) c.Report(Errors.UnknownCounter(e.Counter.Span, e.Counter.Text, Vocabulary.CounterNames()));
             c.Evaluate(e.Value, scope);
             if (e.Since is { } since && c.LabelText(since, scope) is { } text) c._sinceLabels.Add((text, since.Span));
             return true;
@@ -741,7 +741,7 @@ public sealed class Checker
             case NameExpr n:
                 if (!scope.Lookup(n.Name, out var value))
                 {
-                    if (report) Report(_inLabel ? Errors.UnknownNameInLabel(n.Span, n.Name) : Errors.UnknownName(n.Span, n.Name));
+                    if (report) Report(_inLabel ? Errors.UnknownNameInLabel(n.Span, n.Name, scope.Names()) : Errors.UnknownName(n.Span, n.Name, scope.Names()));
                     return default;
                 }
                 return value is { } c ? new Value(c, true) : default;
@@ -795,5 +795,12 @@ public sealed class Checker
         }
 
         private Scope? Parent => parent;
+
+        /// <summary>Every name visible here, innermost first, each in its order of definition.</summary>
+        public IEnumerable<string> Names()
+        {
+            for (var s = this; s is not null; s = s.Parent)
+                foreach (var name in s._names.Keys) yield return name;
+        }
     }
 }

@@ -32,10 +32,10 @@ public static class Errors
     }
 
     // ---- MS00xx: syntax
-    public static Diagnostic Syntax(TextSpan span, string unexpected, IReadOnlyList<string> expected) =>
-        Error("MS0001", span, expected.Count == 0
+    public static Diagnostic Syntax(TextSpan span, string unexpected, IReadOnlyList<string> expected, string? hint = null) =>
+        Error("MS0001", span, (expected.Count == 0
             ? $"unexpected {unexpected}"
-            : $"unexpected {unexpected}, expected {JoinOr(expected)}");
+            : $"unexpected {unexpected}, expected {JoinOr(expected)}") + (hint is null ? "" : "; " + hint));
 
     public static Diagnostic NestingTooDeep(TextSpan span, int limit) =>
         Error("MS0002", span, $"nesting deeper than {limit} levels of parentheses or blocks");
@@ -44,10 +44,10 @@ public static class Errors
         Error("MS0002", span, $"expression nested deeper than {limit} levels of operators and parentheses");
 
     public static Diagnostic BadNumber(TextSpan span, string text, string problem) =>
-        Error("MS0003", span, $"invalid integer literal '{text}': {problem}");
+        Error("MS0003", span, $"invalid integer literal '{Quote(text)}': {problem}");
 
     public static Diagnostic NumberTooLarge(TextSpan span, string text) =>
-        Error("MS0004", span, $"integer literal '{text}' does not fit in 64 bits");
+        Error("MS0004", span, $"integer literal '{Quote(text)}' does not fit in 64 bits");
 
     public static Diagnostic BadClock(TextSpan span, string text) =>
         Error("MS0005", span, $"invalid clock frequency '{text}': expected a number and Hz, kHz, MHz or GHz, e.g. 3GHz or 2400MHz");
@@ -91,19 +91,19 @@ public static class Errors
 
     // ---- MS02xx: names and processes
     public static Diagnostic DuplicateProcess(TextSpan span, string name) =>
-        Error("MS0201", span, $"process '{name}' is declared twice");
+        Error("MS0201", span, $"process '{Quote(name)}' is declared twice");
 
-    public static Diagnostic UnknownProcess(TextSpan span, string name) =>
-        Error("MS0202", span, $"unknown process '{name}'");
+    public static Diagnostic UnknownProcess(TextSpan span, string name, IEnumerable<string> known) =>
+        Error("MS0202", span, $"unknown process '{Quote(name)}'{Suggestions.DidYouMean(name, known)}");
 
-    public static Diagnostic UnknownName(TextSpan span, string name) =>
-        Error("MS0203", span, $"unknown name '{name}': not a let constant or loop variable in scope here");
+    public static Diagnostic UnknownName(TextSpan span, string name, IEnumerable<string> inScope) =>
+        Error("MS0203", span, $"unknown name '{Quote(name)}': not a let constant or loop variable in scope here{Suggestions.DidYouMean(name, inScope)}");
 
-    public static Diagnostic UnknownNameInLabel(TextSpan span, string name) =>
-        Error("MS0203", span, $"unknown name '{name}' in a label's interpolation: a '{{' in a label starts an expression (write '{{{{' for a literal brace)");
+    public static Diagnostic UnknownNameInLabel(TextSpan span, string name, IEnumerable<string> inScope) =>
+        Error("MS0203", span, $"unknown name '{Quote(name)}' in a label's interpolation{Suggestions.DidYouMean(name, inScope)}: a '{{' in a label starts an expression (write '{{{{' for a literal brace)");
 
     public static Diagnostic DuplicateName(TextSpan span, string name) =>
-        Error("MS0204", span, $"name '{name}' is already defined in this scope");
+        Error("MS0204", span, $"name '{Quote(name)}' is already defined in this scope");
 
     public static Diagnostic RunOnlyStatement(TextSpan span, string statement) =>
         Error("MS0205", span, $"'{statement}' is only allowed inside a run block");
@@ -156,11 +156,13 @@ public static class Errors
         Error("MS0209", span, "a --set is NAME=EXPR, e.g. --set ws=64M");
 
     // ---- MS04xx: configuration
-    public static Diagnostic UnknownCost(TextSpan span, string name, IEnumerable<string> known) =>
-        Error("MS0401", span, $"unknown cost '{name}'; known costs: {string.Join(", ", known)}");
+    public static Diagnostic UnknownCost(TextSpan span, string name, IReadOnlyCollection<string> known) =>
+        Error("MS0401", span, Suggestions.Nearest(name, known) is { } s
+            ? $"unknown cost '{Quote(name)}'; did you mean '{s}'?"
+            : $"unknown cost '{Quote(name)}'; known costs: {string.Join(", ", known)}");
 
-    public static Diagnostic UnknownCounter(TextSpan span, string name) =>
-        Error("MS0402", span, $"unknown counter '{name}'");
+    public static Diagnostic UnknownCounter(TextSpan span, string name, IEnumerable<string> known) =>
+        Error("MS0402", span, $"unknown counter '{Quote(name)}'{Suggestions.DidYouMean(name, known)}");
 
     public static Diagnostic TlbShape(TextSpan span, ulong entries, ulong ways) =>
         Error("MS0403", span, $"tlb of {entries} entries cannot have {ways} ways: entries must be a non-zero multiple of ways");
@@ -172,10 +174,10 @@ public static class Errors
         Error("MS0405", span, $"{what} {value} is out of range ({range})");
 
     public static Diagnostic UnknownReplayFormat(TextSpan span, string format) =>
-        Error("MS0406", span, $"unknown replay format '{format}'; known formats: lackey");
+        Error("MS0406", span, $"unknown replay format '{Quote(format)}'; known formats: lackey");
 
-    public static Diagnostic UnknownMark(TextSpan span, string label) =>
-        Error("MS0407", span, $"no mark \"{label}\" in this file for 'since' to refer to");
+    public static Diagnostic UnknownMark(TextSpan span, string label, IEnumerable<string> marks) =>
+        Error("MS0407", span, $"no mark \"{Quote(label)}\" in this file for 'since' to refer to{Suggestions.DidYouMean(label, marks)}");
 
     // ---- MS05xx: constant expressions
     public static Diagnostic Overflow(TextSpan span, string what) =>

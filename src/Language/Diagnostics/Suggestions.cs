@@ -20,7 +20,7 @@ public static class Suggestions
         {
             if (candidate == word || Math.Abs(candidate.Length - word.Length) > limit || candidate.Length > MaxLength) continue;
             var d = Distance(word.ToLowerInvariant(), candidate.ToLowerInvariant());
-            if (d <= limit && d < bestDistance)
+            if (d <= limit && d < bestDistance && Shared(word, candidate) * 2 >= word.Length + 1)
             {
                 best = candidate;
                 bestDistance = d;
@@ -32,6 +32,24 @@ public static class Suggestions
     /// <summary>"; did you mean 'x'?" for the nearest candidate, or nothing.</summary>
     public static string DidYouMean(string word, IEnumerable<string> candidates) =>
         Nearest(word, candidates) is { } s ? $"; did you mean '{s}'?" : "";
+
+    /// <summary>
+    /// Letters the two words have in common (as multisets, ignoring case): a one-letter name is one
+    /// edit from every other, and 'q' is no misspelling of 'p'.
+    /// </summary>
+    private static int Shared(string a, string b)
+    {
+        var counts = new Dictionary<char, int>();
+        foreach (var c in a.ToLowerInvariant()) counts[c] = counts.GetValueOrDefault(c) + 1;
+        var shared = 0;
+        foreach (var c in b.ToLowerInvariant())
+        {
+            if (counts.GetValueOrDefault(c) <= 0) continue;
+            counts[c]--;
+            shared++;
+        }
+        return shared;
+    }
 
     /// <summary>Optimal string alignment distance.</summary>
     public static int Distance(string a, string b)

@@ -27,7 +27,12 @@ public static class ScriptParser
     /// the parsers below are built, so a syntax error can suggest the nearest word it expected.
     /// Declared first: static fields initialise in textual order.
     /// </summary>
-    private static readonly Dictionary<string, string[]> LabelWords = new(StringComparer.Ordinal);
+    private static readonly Dictionary<string, string[]> LabelWords = new(StringComparer.Ordinal)
+    {
+        ["declaration, run block or end of file"] = [.. Keywords.Beginning(KeywordPlace.TopLevel)],
+        ["statement or '}'"] = [.. Keywords.Beginning(KeywordPlace.RunBlock)],
+        ["mapping (map or demand) or '}'"] = [.. Keywords.Beginning(KeywordPlace.ProcessBlock)],
+    };
 
     // ------------------------------------------------------------ trivia and tokens
 
@@ -196,10 +201,8 @@ public static class ScriptParser
         [.. Vocabulary.Modes.Select(m => m.Name)]);
 
     private static readonly Parser<char, (AccessKind Kind, TextSpan Span)> AccessWord =
-        OneOf(
-            Kw("read").Select(s => (AccessKind.Read, s)),
-            Kw("write").Select(s => (AccessKind.Write, s)),
-            Kw("exec").Select(s => (AccessKind.Exec, s))).Labelled("access kind (read, write or exec)");
+        OneOfWords("access kind (read, write or exec)", "read", "write", "exec")
+            .Select(w => (w.Text switch { "read" => AccessKind.Read, "write" => AccessKind.Write, _ => AccessKind.Exec }, w.Span));
 
     private static readonly Parser<char, (Perms Perms, TextSpan Span)> PermsParser =
         from letters in OneOfWords("permissions (r, rw, rx or rwx)", "rwx", "rw", "rx", "r")
@@ -311,10 +314,12 @@ public static class ScriptParser
         from kernel in AsKernel
         select (Stmt)new RandomStmt(kind.Kind, count, start, size, align, seed, kernel.HasValue, SpanOf(kw, size.Span, align?.Span, seed?.Span, kernel));
 
+    private const string StatementOrCloseLabel = "statement or '}'";
+
     private static readonly Parser<char, (ImmutableArray<Stmt> Body, TextSpan Close)> Block =
         from open in Sym("{")
         from body in Rec(() => Statement!).Many()
-        from close in Sym("}").Labelled("statement or '}'")
+        from close in Sym("}").Labelled(StatementOrCloseLabel)
         select (body.ToImmutableArray(), close);
 
     private static readonly Parser<char, Stmt> Repeat =
@@ -487,12 +492,14 @@ public static class ScriptParser
             list.Any(o => o.Flag == SlotFlag.Prealloc),
             SpanOf(kw, hva.Span, list.Count > 0 ? list[^1].Span : null));
 
+    private const string MappingOrCloseLabel = "mapping (map or demand) or '}'";
+
     private static readonly Parser<char, Item> Process =
         from kw in Kw("process")
         from name in Identifier
         from open in Sym("{")
         from mappings in Mapping.Many()
-        from close in Sym("}").Labelled("mapping (map or demand) or '}'")
+        from close in Sym("}").Labelled(MappingOrCloseLabel)
         select (Item)new ProcessDecl(name, mappings.ToImmutableArray(), SpanOf(kw, close));
 
     private static readonly Parser<char, Item> Run =
@@ -510,11 +517,13 @@ public static class ScriptParser
             _ => null,
         });
 
+    private const string TopLevelLabel = "declaration, run block or end of file";
+
     private static readonly Parser<char, Script> ScriptRule =
         from start in Trivia.Then(CurrentOffset)
         from items in TopItem.Many()
         from end in CurrentOffset
-        from eof in End.Labelled("declaration, run block or end of file")
+        from eof in End.Labelled(TopLevelLabel)
         select new Script(items.ToImmutableArray(), new TextSpan(0, end));
 
     // ------------------------------------------------------------ entry point
@@ -603,7 +612,11 @@ public static class ScriptParser
         };
     }
 
-    /// <summary>Turns Pidgin's error into "unexpected X, expected A, B or C" at the offending token.</summary>
+    /// <summary>
+    /// Turns Pidgin's error into "unexpected X, expected A, B or C" at the offending token, with the
+    /// nearest expected word when X is a misspelling of one, and the block still open when X (or the end
+    /// of the file) shows that a '}' is missing.
+    /// </summary>
     /// <param name="endName">What the end of <paramref name="text"/> is to the reader: the end of the file, or of one expression.</param>
     private static Diagnostic ToDiagnostic(string text, ParseError<char> error, string endName = "end of file")
     {
@@ -615,7 +628,10 @@ public static class ScriptParser
             var wordy = IsWordChar(text[offset - 1]);
             while (offset > 0 && !char.IsWhiteSpace(text[offset - 1]) && IsWordChar(text[offset - 1]) == wordy) offset--;
         }
+        // A keyword that matched the start of a longer word ('ept' in 'eptt') fails inside the word: blame the word.
+        while (offset > 0 && offset < text.Length && IsWordChar(text[offset]) && IsWordChar(text[offset - 1])) offset--;
         string unexpected;
+        string? word = null;
         TextSpan span;
         if (error.EOF || offset >= text.Length)
         {
@@ -627,17 +643,16 @@ public static class ScriptParser
             var end = offset;
             if (IsWordChar(text[end]))
                 while (end < text.Length && IsWordChar(text[end])) end++;
-            else if (text[end] == '\n' || text[end] == '\r')
-                end++;
             else
                 end++;
             span = new TextSpan(offset, end);
             var token = text[offset..end];
+            if (IsIdentStart(token[0])) word = token;
             unexpected = token switch
             {
                 "\n" or "\r" => "end of line",
                 _ when char.IsControl(token[0]) || char.IsSurrogate(token[0]) || token[0] > '\u007e' => $"character U+{(int)token[0]:X4}",
-                _ => $"'{token}'",
+                _ => $"'{Errors.Quote(token)}'",
             };
         }
 
@@ -649,6 +664,87 @@ public static class ScriptParser
         }
         if (expected.Count == 0 && error.Message is { } message)
             return Errors.Syntax(span, unexpected + " (" + message + ")", expected);
-        return Errors.Syntax(span, unexpected, expected);
+        return Errors.Syntax(span, unexpected, expected, Hint(text, offset, word, expected, endName));
+    }
+
+    /// <summary>What a syntax error's message adds after "expected ...", or null.</summary>
+    private static string? Hint(string text, int offset, string? word, List<string> expected, string endName)
+    {
+        // A size suffix after a space: '4 K' (K is no name the reader meant).
+        if (word is "K" or "M" or "G" or "T" or "KB" or "MB" or "GB" or "KiB" or "MiB" or "GiB" && offset > 1
+            && text[offset - 1] is ' ' or '\t' && char.IsAsciiDigit(text[offset - 2]))
+            return $"a size suffix goes right after its number, without a space ({word[0]}, as in 4{word[0]})";
+
+        // A '}' is missing: the end of the file, or a declaration's word, where a block's statement or '}' was expected.
+        var closesBlock = expected.Any(e => e.EndsWith("or '}'", StringComparison.Ordinal));
+        if (closesBlock && (word is null && offset >= text.Length || word is not null && Keywords.Begins(word, KeywordPlace.TopLevel) && !Keywords.Begins(word, KeywordPlace.RunBlock))
+            && OpenBlock(text, offset) is { } open)
+            return $"{open.What} opened at line {open.Line}, column {open.Column} is not closed";
+
+        // A leading word at the start of a line, read as a name by an unfinished expression above it.
+        if (PreviousWord(text, offset) is { } previous && Keywords.Leading.Any(k => k.Word == previous.Word) && previous.FirstOnLine)
+            return $"'{previous.Word}' on line {previous.Line} was read as a name, ending the expression of the line above: is that line complete?";
+
+        if (word is null) return null;
+        var candidates = expected.SelectMany(e => LabelWords.TryGetValue(e, out var words) ? words
+            : e.Length > 2 && e[0] == '\'' && e[^1] == '\'' ? [e[1..^1]] : []).Distinct(StringComparer.Ordinal).ToList();
+        // The words expected here first; then the inner words, for an optional clause that was
+        // misspelt ('tlb 64 way 4'), which Pidgin does not list once the item has ended.
+        var itemEnded = expected.Any(e => e is TopLevelLabel or StatementOrCloseLabel or MappingOrCloseLabel);
+        var known = Keywords.Leading.Any(k => k.Word == word) || Keywords.Inner.Contains(word);
+        var fallback = itemEnded && !known ? Suggestions.Nearest(word, Keywords.Inner) : null;
+        if ((Suggestions.Nearest(word, candidates) ?? (fallback is not null && Suggestions.Distance(word, fallback) <= 1 ? fallback : null)) is { } suggestion)
+            return expected is [var only] && only == $"'{suggestion}'" ? null : $"did you mean '{suggestion}'?";
+
+        // 'pwc on NAME' where NAME is a constant named like a declaration: the rule ended the pwc there.
+        var pwc = System.Text.RegularExpressions.Regex.Matches(text[..Math.Min(offset, text.Length)], @"\bpwc\s+on\s+([A-Za-z_][\w-]*)");
+        if (pwc.Count > 0 && pwc[^1].Groups[1].Value is var name && Keywords.Begins(name, KeywordPlace.TopLevel)
+            && System.Text.RegularExpressions.Regex.IsMatch(text, $@"\blet\s+{System.Text.RegularExpressions.Regex.Escape(name)}\s*="))
+            return $"'{name}' after 'pwc on' begins a declaration; to use the constant '{name}' there, write 'pwc on ({name})'";
+        return null;
+    }
+
+    /// <summary>The word just before <paramref name="offset"/>, whether it is the first on its line, and its line.</summary>
+    private static (string Word, bool FirstOnLine, int Line)? PreviousWord(string text, int offset)
+    {
+        var end = Math.Min(offset, text.Length);
+        while (end > 0 && char.IsWhiteSpace(text[end - 1])) end--;
+        var start = end;
+        while (start > 0 && IsWordChar(text[start - 1])) start--;
+        if (start == end || !IsIdentStart(text[start])) return null;
+        var before = start;
+        while (before > 0 && text[before - 1] is ' ' or '\t') before--;
+        var first = before == 0 || text[before - 1] == '\n';
+        // It was read as a name only if an operator stands before it.
+        while (before > 0 && char.IsWhiteSpace(text[before - 1])) before--;
+        var afterOperator = before > 0 && text[before - 1] is '+' or '-' or '*' or '/' or '%' or '|' or '&' or '^' or '~' or '(' or '<' or '>' or '=';
+        return (text[start..end], first && afterOperator, new SourceText("", text).GetLineColumn(start).Line);
+    }
+
+    /// <summary>The innermost '{' still open before <paramref name="offset"/> (comments and strings skipped), and what it opened.</summary>
+    private static (string What, int Line, int Column)? OpenBlock(string text, int offset)
+    {
+        var open = new Stack<int>();
+        for (var i = 0; i < offset && i < text.Length; i++)
+        {
+            var c = text[i];
+            if (c == '#') { while (i < text.Length && text[i] != '\n') i++; }
+            else if (c == '"') { for (i++; i < text.Length && text[i] != '"' && text[i] != '\n'; i++) if (text[i] == '\\') i++; }
+            else if (c == '{') open.Push(i);
+            else if (c == '}' && open.Count > 0) open.Pop();
+        }
+        if (open.Count == 0) return null;
+        var brace = open.Peek();
+        var start = brace;
+        while (start > 0 && text[start - 1] is not ('\n' or '{' or '}')) start--;
+        var head = text[start..brace].Split([' ', '\t', '\r'], StringSplitOptions.RemoveEmptyEntries);
+        var what = head switch
+        {
+            ["run" or "process", var name, ..] => $"the {head[0]} block of '{Errors.Quote(name)}'",
+            ["repeat", ..] => "the repeat block",
+            _ => "a block",
+        };
+        var (line, column) = new SourceText("", text).GetLineColumn(brace);
+        return (what, line, column);
     }
 }
