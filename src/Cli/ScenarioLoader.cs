@@ -21,18 +21,19 @@ public static class ScenarioLoader
     /// </summary>
     public static Loaded? Load(string path, TextWriter error, CheckOptions? options = null, bool warningsAsErrors = false)
     {
-        string text;
+        byte[] bytes;
         try
         {
-            text = File.ReadAllText(path);
+            bytes = File.ReadAllBytes(path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
             error.WriteLine($"{path}: error: cannot read the file: {e.Message}");
             return null;
         }
+        var (text, notUtf8) = ScenarioBytes.Decode(bytes);
         var source = new SourceText(path, text);
-        var result = Checker.CheckText(text, options ?? CheckOptions.None);
+        var result = notUtf8 is null ? Checker.CheckText(text, options ?? CheckOptions.None) : new CheckResult(null, [notUtf8]);
         if (warningsAsErrors) result = WarningsAsErrors(result);
         foreach (var o in result.OptionDiagnostics) error.Write(o.Format());
         error.Write(DiagnosticFormatter.FormatAll(source, result.Diagnostics));

@@ -220,7 +220,7 @@ public sealed class Checker
             var ways = d.Ways is null ? entries : c.Constant(d.Ways, c._globals);
             if (entries is { } e && ways is { } w)
             {
-                if (e == 0 || w == 0 || e % w != 0) c.Report(Errors.TlbShape(d.Span, e, w));
+                if (e == 0 || w == 0 || e % w != 0) c.Report(Errors.TlbShape(d.Span, "tlb", e, d.Ways is null ? null : w));
                 else if (e > 1 << 20) c.Report(Errors.ValueOutOfRange(d.Entries.Span, "tlb entries", e, "1..1048576"));
                 else c._machine = c._machine with { TlbEntries = (int)e, TlbWays = (int)w };
             }
@@ -267,7 +267,7 @@ public sealed class Checker
 
         public bool Visit(ClockDecl d)
         {
-            if (d.Hertz is null) c.Report(Errors.BadClock(d.ValueSpan, d.Text));
+            if (d.Hertz is null) c.Report(Errors.BadClock(d.ValueSpan, d.Text, d.Problem ?? "not a frequency"));
             else if (c.Once("clock", d.Span)) c._machine = c._machine with { ClockHz = d.Hertz.Value };
             return true;
         }
@@ -290,7 +290,7 @@ public sealed class Checker
             var ways = d.Ways is null ? entries : c.Constant(d.Ways, c._globals);
             if (entries is { } e && ways is { } w)
             {
-                if (e == 0 || w == 0 || e % w != 0) c.Report(Errors.TlbShape(d.Span, e, w));
+                if (e == 0 || w == 0 || e % w != 0) c.Report(Errors.TlbShape(d.Span, "tlb1g", e, d.Ways is null ? null : w));
                 else if (e > 1 << 20) c.Report(Errors.ValueOutOfRange(d.Entries.Span, "tlb1g entries", e, "1..1048576"));
                 else c._machine = c._machine with { Tlb1GEntries = (int)e, Tlb1GWays = (int)w };
             }

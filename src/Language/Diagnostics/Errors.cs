@@ -41,7 +41,7 @@ public static class Errors
         Error("MS0002", span, $"nesting deeper than {limit} levels of parentheses or blocks");
 
     public static Diagnostic ExpressionTooDeep(TextSpan span, int limit) =>
-        Error("MS0002", span, $"expression nested deeper than {limit} levels of operators and parentheses");
+        Error("MS0002", span, $"expression nests more than {limit} operators inside one another: split it with a let");
 
     public static Diagnostic BadNumber(TextSpan span, string text, string problem) =>
         Error("MS0003", span, $"invalid integer literal '{Quote(text)}': {problem}");
@@ -49,8 +49,11 @@ public static class Errors
     public static Diagnostic NumberTooLarge(TextSpan span, string text) =>
         Error("MS0004", span, $"integer literal '{Quote(text)}' does not fit in 64 bits");
 
-    public static Diagnostic BadClock(TextSpan span, string text) =>
-        Error("MS0005", span, $"invalid clock frequency '{text}': expected a number and Hz, kHz, MHz or GHz, e.g. 3GHz or 2400MHz");
+    public static Diagnostic BadClock(TextSpan span, string text, string problem) =>
+        Error("MS0005", span, $"invalid clock frequency '{Quote(text)}': {problem}");
+
+    public static Diagnostic NotUtf8(TextSpan span, string problem) =>
+        Error("MS0007", span, $"the file is not UTF-8 text: {problem}");
 
     public static Diagnostic BadInterpolation(TextSpan span, string problem) =>
         Error("MS0006", span, problem);
@@ -164,8 +167,11 @@ public static class Errors
     public static Diagnostic UnknownCounter(TextSpan span, string name, IEnumerable<string> known) =>
         Error("MS0402", span, $"unknown counter '{Quote(name)}'{Suggestions.DidYouMean(name, known)}");
 
-    public static Diagnostic TlbShape(TextSpan span, ulong entries, ulong ways) =>
-        Error("MS0403", span, $"tlb of {entries} entries cannot have {ways} ways: entries must be a non-zero multiple of ways");
+    /// <summary>A TLB whose entries and ways do not make whole sets; <paramref name="ways"/> is null when no <c>ways</c> was written.</summary>
+    public static Diagnostic TlbShape(TextSpan span, string what, ulong entries, ulong? ways) =>
+        Error("MS0403", span, entries == 0 ? $"{what} of 0 entries: a TLB needs at least one entry"
+            : ways == 0 ? $"{what} of 0 ways: a set needs at least one way"
+            : $"{what} of {Count(entries, "entry", "entries")} cannot have {Count(ways!.Value, "way", "ways")}: entries must be a multiple of ways");
 
     public static Diagnostic DuplicateDeclaration(TextSpan span, string what) =>
         Error("MS0404", span, $"'{what}' is declared more than once");
@@ -208,6 +214,9 @@ public static class Errors
 
     // ---- MS07xx: expectations
     public static Diagnostic ExpectFailed(TextSpan span, string message) => Error("MS0701", span, message);
+
+    /// <summary>"1 entry", "2 entries": a number with its noun in the right number.</summary>
+    public static string Count(ulong n, string one, string many) => $"{n} {(n == 1 ? one : many)}";
 
     internal static string JoinOr(IReadOnlyList<string> items) => items.Count switch
     {

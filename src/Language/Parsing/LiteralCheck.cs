@@ -30,8 +30,11 @@ internal static class LiteralCheck
 
     internal static void CheckExpression(Expr root, ImmutableArray<Diagnostic>.Builder diagnostics, int maxDepth)
     {
+        // Depth counts operators on the way down from the root (a literal or a name adds none), so the
+        // limit and the message agree: 256 nested operators pass, 257 are reported.
+        static int Operators(Expr e) => e is UnaryExpr or BinaryExpr ? 1 : 0;
         var stack = new Stack<(Expr Expr, int Depth)>();
-        stack.Push((root, 1));
+        stack.Push((root, Operators(root)));
         while (stack.Count > 0)
         {
             var (expr, depth) = stack.Pop();
@@ -46,11 +49,11 @@ internal static class LiteralCheck
                     diagnostics.Add(n.Problem == "overflow" ? Errors.NumberTooLarge(n.Span, n.Text) : Errors.BadNumber(n.Span, n.Text, n.Problem!));
                     break;
                 case UnaryExpr u:
-                    stack.Push((u.Operand, depth + 1));
+                    stack.Push((u.Operand, depth + Operators(u.Operand)));
                     break;
                 case BinaryExpr b:
-                    stack.Push((b.Right, depth + 1));
-                    stack.Push((b.Left, depth + 1));
+                    stack.Push((b.Right, depth + Operators(b.Right)));
+                    stack.Push((b.Left, depth + Operators(b.Left)));
                     break;
             }
         }

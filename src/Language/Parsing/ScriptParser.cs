@@ -461,11 +461,20 @@ public static class ScriptParser
         from value in Expression
         select (Item)new CostDecl(name, value, SpanOf(kw, value.Span));
 
+    // 'clock 3 GHz' is read whole (a unit word after the number) so that the checker can say what is
+    // wrong with it, as it does for 'clock 3'; only a unit word is taken, so the next line is untouched.
+    private static readonly Parser<char, (string Text, TextSpan Span)> FrequencyUnitAfterSpace =
+        Tok(Spanned(Try(LeadingWord.Assert(Literals.IsFrequencyUnit))));
+
     private static readonly Parser<char, Item> Clock =
         from kw in Kw("clock")
         from freq in Tok(Spanned(Map((first, rest) => first + rest, Digit, Token(c => IsIdentChar(c) || c == '.').ManyString())))
             .Labelled("frequency (e.g. 3GHz)")
-        select (Item)new ClockDecl(freq.Value, Literals.DecodeFrequency(freq.Value), freq.Span, SpanOf(kw, freq.Span));
+        from unit in FrequencyUnitAfterSpace.Optional()
+        let text = unit.HasValue ? freq.Value + " " + unit.Value.Text : freq.Value
+        let value = Literals.ReadFrequency(text)
+        let span = unit.HasValue ? TextSpan.Between(freq.Span, unit.Value.Span) : freq.Span
+        select (Item)new ClockDecl(text, value.Hertz, value.Problem, span, SpanOf(kw, span));
 
     private enum SlotFlag { Backing, Readonly, DirtyLog, Prealloc }
 

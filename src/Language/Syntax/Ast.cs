@@ -416,8 +416,8 @@ public sealed record CostDecl(Name Cost, Expr Value, TextSpan Span) : Item(Span)
     public override string Describe() => $"cost {Cost.Text} {Value.Canonical()}";
 }
 
-/// <summary><c>clock FREQ</c>; <see cref="Hertz"/> is null when the literal is not a valid frequency.</summary>
-public sealed record ClockDecl(string Text, ulong? Hertz, TextSpan ValueSpan, TextSpan Span) : Item(Span)
+/// <summary><c>clock FREQ</c>; <see cref="Hertz"/> is null when the literal is not a valid frequency, and <see cref="Problem"/> says why.</summary>
+public sealed record ClockDecl(string Text, ulong? Hertz, string? Problem, TextSpan ValueSpan, TextSpan Span) : Item(Span)
 {
     public override T Accept<T>(IItemVisitor<T> visitor) => visitor.Visit(this);
     public override string Describe() => $"clock {Text} = {Hertz} Hz";

@@ -38,7 +38,10 @@ public class SyntaxCaseTests
 
     public static string Output(string path)
     {
-        var source = new SourceText(Path.GetFileName(path), File.ReadAllText(path));
+        // Read as the command line reads a scenario: bytes that must be UTF-8.
+        var (text, notUtf8) = ScenarioBytes.Decode(File.ReadAllBytes(path));
+        var source = new SourceText(Path.GetFileName(path), text);
+        if (notUtf8 is not null) return DiagnosticFormatter.Format(source, notUtf8);
         var options = Options(source.Text, out var optionProblems);
         // As at the command line: an option that is not NAME=EXPR stops before the file is read.
         if (optionProblems.Length > 0) return optionProblems;
