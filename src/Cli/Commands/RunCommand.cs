@@ -103,6 +103,10 @@ public static class RunCommand
                     writer.WriteLine();
                 }
             }
+            // Faults or MMIO that no expect mentions (MS0804): said after the runs, an error only with --warnings-as-errors.
+            var warnings = RunWarnings.Unmentioned(loaded.Script, [.. runs.Select(r => (r.Mode, r.Counters.Segv, r.Counters.Mmio))]).ToList();
+            foreach (var w in warnings)
+                error.Write(MemScript.Language.Diagnostics.DiagnosticFormatter.Format(loaded.Source, settings.WarningsAsErrors ? w with { Severity = MemScript.Language.Diagnostics.Severity.Error } : w));
             var context = new ReportContext(settings.File, loaded.Source, runs);
             switch (settings.Format)
             {
@@ -119,7 +123,7 @@ public static class RunCommand
                         output.Write(TextReport.RenderPlain(context));
                     break;
             }
-            return runs.All(r => r.Success) ? ExitCodes.Success : ExitCodes.RunFailed;
+            return runs.All(r => r.Success) && !(settings.WarningsAsErrors && warnings.Count > 0) ? ExitCodes.Success : ExitCodes.RunFailed;
         }
         finally
         {

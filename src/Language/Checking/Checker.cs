@@ -22,7 +22,7 @@ public sealed record CheckResult(CheckedScript? Script, ImmutableArray<Diagnosti
 /// expressions made only of literals and <c>let</c> constants are evaluated here, so their overflow or
 /// division by zero is a diagnostic before anything runs.
 /// </summary>
-public sealed class Checker
+public sealed partial class Checker
 {
     private const ulong MaxSlotPages = (1UL << 31) - 1;
     private const ulong MaxSlotId = 32763;
@@ -149,6 +149,7 @@ public sealed class Checker
         // a bad backing) has been reported, and advising 'a slot that is not readonly' would mislead.
         if (processes.Count > 0 && !script.Items.OfType<SlotDecl>().Any(s => !s.Readonly))
             Report(Errors.NoWritableMemory(script.Items.OfType<ProcessDecl>().First().Name.Span));
+        CheckWholeFile(script, slots, processes);
         var machine = ResolveProfile() with { Costs = [.. _costs] };
 
         // Source order reads best, whatever order the checks ran in; the sort is stable.
@@ -360,6 +361,7 @@ public sealed class Checker
         {
             if (!c._processNames.Contains(d.Process.Text))
                 c.Report(c._processNames.Count == 0 ? Errors.NoProcesses(d.Process.Span) : Errors.UnknownProcess(d.Process.Span, d.Process.Text, c._processNames.Order(StringComparer.Ordinal)));
+            c._current = c._processNames.Contains(d.Process.Text) ? d.Process.Text : null;
             c.CheckBody(d.Body, new Scope(c._globals));
             return true;
         }
@@ -491,6 +493,7 @@ public sealed class Checker
         if (gpa.Value + size.Value < gpa.Value || gpa.Value + size.Value > PhysicalLimit) { Report(Errors.GpaTooWide(m.Gpa.Span, gpa.Value)); ok = false; }
         if (!ok) return null;
         _mapTargets.Add((gpa.Value, gpa.Value + size.Value));
+        _mapTargetSpans.Add((gpa.Value, gpa.Value + size.Value, m.Gpa.Span));
         return new MappingInfo(MappingKind.Map, gva.Value, size.Value, page, gpa.Value, m.Perms, m.Span);
     }
 
@@ -593,20 +596,25 @@ public sealed class Checker
                 if (scope.Lookup(v.Text, out _)) c.Report(Errors.DuplicateName(v.Span, v.Text));
                 inner.Define(v.Text, null);
             }
+            // A loop that switches process runs its body in more than one: the timeline's process is unknown in it and after it.
+            var switches = SyntaxWalker.Flatten(r.Body).OfType<SwitchStmt>().Any();
+            if (switches) c._current = null;
             c.CheckBody(r.Body, inner);
+            if (switches) c._current = null;
             return true;
         }
 
         public bool Visit(SwitchStmt s)
         {
             if (!c._processNames.Contains(s.Process.Text)) c.Report(Errors.UnknownProcess(s.Process.Span, s.Process.Text, c._processNames.Order(StringComparer.Ordinal)));
+            c._current = c._processNames.Contains(s.Process.Text) ? s.Process.Text : null;
             return true;
         }
 
         public bool Visit(ExpectStmt e)
         {
             if (!Vocabulary.IsCounter(e.Counter.Text)) c.Report(Errors.UnknownCounter(e.Counter.Span, e.Counter.Text, Vocabulary.CounterNames()));
-            c.Evaluate(e.Value, scope);
+            c.WarnExpectThatCannotHold(e, c.Evaluate(e.Value, scope));
             if (e.Since is { } since && c.LabelText(since, scope) is { } text) c._sinceLabels.Add((text, since.Span));
             return true;
         }
@@ -620,13 +628,13 @@ public sealed class Checker
         // Report every expression's errors; check the region itself only when all are known and clean.
         public bool Visit(MapStmt s)
         {
-            if (AllConstantAndClean(s)) c.CheckMap(s, scope);
+            c.RecordRunTimeRegion(AllConstantAndClean(s) ? c.CheckMap(s, scope) : null);
             return true;
         }
 
         public bool Visit(DemandStmt s)
         {
-            if (AllConstantAndClean(s)) c.CheckDemand(s, scope);
+            c.RecordRunTimeRegion(AllConstantAndClean(s) ? c.CheckDemand(s, scope) : null);
             return true;
         }
 
@@ -651,22 +659,26 @@ public sealed class Checker
 
         public bool Visit(SweepStmt s)
         {
-            c.Evaluate(s.From, scope);
-            c.NonZero(s.Size, scope, "sweep size");
-            c.NonZero(s.Stride, scope, "sweep stride");
-            if (s.Times is not null) c.Evaluate(s.Times, scope);
+            var from = c.Evaluate(s.From, scope);
+            var size = c.NonZero(s.Size, scope, "sweep size");
+            var stride = c.NonZero(s.Stride, scope, "sweep stride");
+            var times = s.Times is null ? new Value(1, true) : c.Evaluate(s.Times, scope);
+            c.RecordRange("sweep", from, size, stride, times, s.Span);
             return true;
         }
 
         public bool Visit(RandomStmt r)
         {
-            c.Evaluate(r.Count, scope);
-            c.Evaluate(r.From, scope);
+            var count = c.Evaluate(r.Count, scope);
+            var from = c.Evaluate(r.From, scope);
             var size = c.NonZero(r.Size, scope, "random size");
             var align = r.Align is null ? new Value(8, true) : c.NonZero(r.Align, scope, "random align");
             if (r.Seed is not null) c.Evaluate(r.Seed, scope);
             if (size.IsConstant && align.IsConstant && align.Number != 0 && size.Number != 0 && size.Number / align.Number == 0)
                 c.Report(Errors.ValueOutOfRange(r.Size.Span, "random size", size.Number, "at least the alignment"));
+            // Its addresses are FROM + k * ALIGN for k below SIZE / ALIGN.
+            var whole = size.IsConstant && align.IsConstant && align.Number != 0 ? new Value(size.Number / align.Number * align.Number, true) : default;
+            c.RecordRange("random", from, whole, align, count, r.Span);
             return true;
         }
     }

@@ -11,6 +11,17 @@ public static class Errors
 {
     private static Diagnostic Error(string code, TextSpan span, string message) => new(code, Severity.Error, message, span);
 
+    private static Diagnostic Warning(string code, TextSpan span, string message) => new(code, Severity.Warning, message, span);
+
+    /// <summary>A byte count in the unit that says it exactly: 4 KiB, 2 MiB, 0x1800 bytes.</summary>
+    public static string Bytes(ulong n) => n switch
+    {
+        >= 1UL << 30 when n % (1UL << 30) == 0 => $"{n >> 30} GiB",
+        >= 1UL << 20 when n % (1UL << 20) == 0 => $"{n >> 20} MiB",
+        >= 1UL << 10 when n % (1UL << 10) == 0 => $"{n >> 10} KiB",
+        _ => Count(n, "byte", "bytes"),
+    };
+
     public static string Hex(ulong value) => "0x" + value.ToString("x", CultureInfo.InvariantCulture);
 
     /// <summary>
@@ -91,6 +102,20 @@ public static class Errors
 
     public static Diagnostic NoWritableMemory(TextSpan span) =>
         Error("MS0111", span, "the guest has no writable memory for its page tables: declare a slot that is not readonly");
+
+    /// <summary>
+    /// Set-up runs out of frames for page tables at this process: it needs <paramref name="needed"/>, the
+    /// processes before it took <paramref name="neededBefore"/>, and all of them need <paramref name="neededAll"/>.
+    /// </summary>
+    public static Diagnostic SlotsTooSmallForTables(TextSpan span, string process, ulong needed, ulong free, ulong neededBefore, ulong neededAll)
+    {
+        var have = neededBefore == 0
+            ? $"the writable slots have {Count(free, "free frame", "free frames")}"
+            : $"the processes before it leave {free - Math.Min(free, neededBefore)} of the writable slots' {Count(free, "free frame", "free frames")}";
+        return Error("MS0112", span, $"the writable slots are too small for the page tables: process '{process}' needs {Count(needed, "frame", "frames")} "
+            + $"of 4 KiB at set-up (its root table and the tables its maps need), but {have} (a frame that a map targets is not free); "
+            + $"the processes need {neededAll} in all: make a writable slot {Bytes((neededAll - free) * 4096)} larger, or move the map targets out of it");
+    }
 
     // ---- MS02xx: names and processes
     public static Diagnostic DuplicateProcess(TextSpan span, string name) =>
@@ -215,8 +240,30 @@ public static class Errors
     // ---- MS07xx: expectations
     public static Diagnostic ExpectFailed(TextSpan span, string message) => Error("MS0701", span, message);
 
+    // ---- MS08xx: warnings (check prints them; they change no exit code without --warnings-as-errors)
+    public static Diagnostic MapToMmio(TextSpan span, ulong address, string nearest) =>
+        Warning("MS0801", span, $"the map's target {Hex(address)} is in no slot: accesses there will be MMIO (handed to the VMM), not memory; "
+            + $"{nearest} (if MMIO is intended, say so with an expect on mmio)");
+
+    public static Diagnostic RangeLeavesMappings(TextSpan span, string what, ulong first, ulong last, string process, ulong outside) =>
+        Warning("MS0802", span, $"the {what} range {Hex(first)}..{Hex(last)} leaves the map and demand regions of process '{process}': "
+            + $"its access to {Hex(outside)} will fault (faults.segv) (if that is intended, say so with an expect on faults.segv)");
+
+    public static Diagnostic ExpectNeverHolds(TextSpan span, string why) =>
+        Warning("MS0803", span, $"this expect can never hold: {why}");
+
+    public static Diagnostic UnexpectedOutcome(TextSpan span, string counter, string values, string what) =>
+        Warning("MS0804", span, $"{counter} is {values} and no expect mentions it: {what} (if intended, add 'expect {counter} == N')");
+
     /// <summary>"1 entry", "2 entries": a number with its noun in the right number.</summary>
     public static string Count(ulong n, string one, string many) => $"{n} {(n == 1 ? one : many)}";
+
+    internal static string JoinAnd(IReadOnlyList<string> items) => items.Count switch
+    {
+        0 => "",
+        1 => items[0],
+        _ => string.Join(", ", items.Take(items.Count - 1)) + " and " + items[^1],
+    };
 
     internal static string JoinOr(IReadOnlyList<string> items) => items.Count switch
     {
