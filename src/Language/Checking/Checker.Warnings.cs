@@ -59,6 +59,9 @@ public sealed partial class Checker
 
     private void CheckWholeFile(Script script, List<SlotInfo> slots, List<ProcessInfo> processes)
     {
+        // These judge the file's slots and mappings as a whole: after an error one may be missing, and a
+        // warning that an address is in no slot or no mapping would follow from that error, not the file.
+        if (_diagnostics.Any(d => d.IsError)) return;
         var expected = SyntaxWalker.Statements(script).OfType<ExpectStmt>().Select(e => e.Counter.Text).ToHashSet(StringComparer.Ordinal);
         if (!expected.Contains("mmio") && !expected.Contains("exits.EPT_MISCONFIG")) WarnMmioMaps(slots);
         if (!expected.Contains("faults.segv")) WarnRangesOutsideMappings(processes);
@@ -191,7 +194,7 @@ public sealed partial class Checker
     /// </summary>
     private void CheckTableFrames(Script script, List<SlotInfo> slots, List<ProcessInfo> processes)
     {
-        if (processes.Count == 0 || _diagnostics.Any(d => d.IsError)) return;
+        if (processes.Count == 0) return;
         var writable = slots.Where(s => !s.Readonly).ToList();
         if (writable.Count == 0) return;
         var reserved = Merge(_mapTargets.Where(t => t.End > t.Start).Select(t => (t.Start & ~0xfffUL, ((t.End + 0xfff) & ~0xfffUL) - 1)));
