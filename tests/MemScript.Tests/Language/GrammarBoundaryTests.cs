@@ -81,6 +81,18 @@ public class GrammarBoundaryTests
     }
 
     [Test]
+    public void The_forms_cover_every_leading_word_of_the_keyword_table()
+    {
+        var first = (string[] forms) => forms.Select(f => f.Split(' ')[0]).ToHashSet();
+        Assert.Multiple(() =>
+        {
+            Assert.That(Keywords.Beginning(KeywordPlace.TopLevel), Is.SubsetOf(first(Declarations)));
+            Assert.That(Keywords.Beginning(KeywordPlace.RunBlock), Is.SubsetOf(first(Statements)));
+            Assert.That(Keywords.Beginning(KeywordPlace.ProcessBlock), Is.SubsetOf(first(Mappings)));
+        });
+    }
+
+    [Test]
     public void Every_form_parses_alone()
     {
         foreach (var (place, forms) in new[] { ("top", Declarations), ("run", Statements), ("process", Mappings) })
