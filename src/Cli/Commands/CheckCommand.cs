@@ -1,4 +1,5 @@
 using System.CommandLine;
+using MemScript.Language.Checking;
 
 namespace MemScript.Cli.Commands;
 
@@ -13,16 +14,20 @@ public static class CheckCommand
             Arity = ArgumentArity.OneOrMore,
         };
         var command = new Command("check", "Parse and check scenarios without running them; prints every diagnostic.") { files };
-        command.SetAction(parse => Execute(parse.GetValue(files)!, Console.Out, Console.Error));
+        var scenario = new ScenarioLoader.ScenarioOptions(command);
+        var warningsAsErrors = new Option<bool>("--warnings-as-errors") { Description = "treat every warning as an error (exit 2)" };
+        command.Options.Add(warningsAsErrors);
+        command.SetAction(parse => scenario.Read(parse, Console.Error) is not { } check ? ExitCodes.Usage
+            : Execute(parse.GetValue(files)!, Console.Out, Console.Error, check, parse.GetValue(warningsAsErrors)));
         return command;
     }
 
-    public static int Execute(IEnumerable<string> files, TextWriter output, TextWriter error)
+    public static int Execute(IEnumerable<string> files, TextWriter output, TextWriter error, CheckOptions? options = null, bool warningsAsErrors = false)
     {
         var clean = true;
         foreach (var file in files)
         {
-            var loaded = ScenarioLoader.Load(file, error);
+            var loaded = ScenarioLoader.Load(file, error, options, warningsAsErrors);
             if (loaded?.Script is null) clean = false;
             else output.WriteLine($"{file}: ok");
         }

@@ -10,7 +10,7 @@ namespace MemScript.Cli.Commands;
 /// <summary><c>memscript explain FILE --at GVA [--process NAME] [--mode M] [--after N]</c>.</summary>
 public static class ExplainCommand
 {
-    public sealed record Settings(string File, string At, string? Process, string? Mode, long? After);
+    public sealed record Settings(string File, string At, string? Process, string? Mode, long? After, CheckOptions? Check = null);
 
     public static Command Create()
     {
@@ -24,7 +24,9 @@ public static class ExplainCommand
         {
             file, at, process, mode, after,
         };
-        command.SetAction(parse => Execute(new Settings(parse.GetValue(file)!, parse.GetValue(at)!, parse.GetValue(process), parse.GetValue(mode), parse.GetValue(after)),
+        var scenario = new ScenarioLoader.ScenarioOptions(command);
+        command.SetAction(parse => scenario.Read(parse, Console.Error) is not { } check ? ExitCodes.Usage
+            : Execute(new Settings(parse.GetValue(file)!, parse.GetValue(at)!, parse.GetValue(process), parse.GetValue(mode), parse.GetValue(after), check),
             Console.Out, Console.Error));
         return command;
     }
@@ -44,7 +46,7 @@ public static class ExplainCommand
             error.WriteLine($"memscript: --at '{settings.At}' is not an address (write it like 0x400010)");
             return ExitCodes.Usage;
         }
-        var loaded = ScenarioLoader.Load(settings.File, error);
+        var loaded = ScenarioLoader.Load(settings.File, error, settings.Check);
         if (loaded?.Script is null) return ExitCodes.Usage;
         var script = loaded.Script;
         if (settings.Process is { } p && script.Processes.All(x => x.Name != p))

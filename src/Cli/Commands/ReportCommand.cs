@@ -1,4 +1,5 @@
 using System.CommandLine;
+using MemScript.Language.Checking;
 using MemScript.Cli.Reports;
 using MemScript.Engine.Inspection;
 using MemScript.Engine.Interpreter;
@@ -8,7 +9,7 @@ namespace MemScript.Cli.Commands;
 /// <summary><c>memscript report FILE -o FILE.html [--mode M|all] [--at GVA]</c>.</summary>
 public static class ReportCommand
 {
-    public sealed record Settings(string File, string Output, string? Mode, string? At);
+    public sealed record Settings(string File, string Output, string? Mode, string? At, CheckOptions? Check = null);
 
     public static Command Create()
     {
@@ -21,7 +22,9 @@ public static class ReportCommand
         {
             file, output, mode, at,
         };
-        command.SetAction(parse => Execute(new Settings(parse.GetValue(file)!, parse.GetValue(output)!, parse.GetValue(mode), parse.GetValue(at)), Console.Out, Console.Error));
+        var scenario = new ScenarioLoader.ScenarioOptions(command);
+        command.SetAction(parse => scenario.Read(parse, Console.Error) is not { } check ? ExitCodes.Usage
+            : Execute(new Settings(parse.GetValue(file)!, parse.GetValue(output)!, parse.GetValue(mode), parse.GetValue(at), check), Console.Out, Console.Error));
         return command;
     }
 
@@ -37,7 +40,7 @@ public static class ReportCommand
             }
             at = value;
         }
-        var loaded = ScenarioLoader.Load(settings.File, error);
+        var loaded = ScenarioLoader.Load(settings.File, error, settings.Check);
         if (loaded?.Script is null) return ExitCodes.Usage;
         var script = loaded.Script;
         var runs = new List<RunResult>();

@@ -14,7 +14,8 @@ namespace MemScript.Cli.Commands;
 /// <summary><c>memscript run FILE [--mode M|all] [--trace] [--format text|json|csv]</c>.</summary>
 public static class RunCommand
 {
-    public sealed record Settings(string File, string? Mode, bool Trace, string Format, long MaxAccesses, bool Verbose, bool Stats = false);
+    public sealed record Settings(string File, string? Mode, bool Trace, string Format, long MaxAccesses, bool Verbose, bool Stats = false,
+        CheckOptions? Check = null, bool WarningsAsErrors = false);
 
     public static Command Create()
     {
@@ -34,8 +35,11 @@ public static class RunCommand
         {
             file, mode, trace, format, maxAccesses, verbose, stats,
         };
-        command.SetAction(parse => Execute(new Settings(parse.GetValue(file)!, parse.GetValue(mode), parse.GetValue(trace),
-            parse.GetValue(format)!, parse.GetValue(maxAccesses), parse.GetValue(verbose), parse.GetValue(stats)), Console.Out, Console.Error));
+        var scenario = new ScenarioLoader.ScenarioOptions(command);
+        var warningsAsErrors = new Option<bool>("--warnings-as-errors") { Description = "treat every warning as an error: exit 2 and run nothing" };
+        command.Options.Add(warningsAsErrors);
+        command.SetAction(parse => scenario.Read(parse, Console.Error) is not { } check ? ExitCodes.Usage : Execute(new Settings(parse.GetValue(file)!, parse.GetValue(mode), parse.GetValue(trace),
+            parse.GetValue(format)!, parse.GetValue(maxAccesses), parse.GetValue(verbose), parse.GetValue(stats), check, parse.GetValue(warningsAsErrors)), Console.Out, Console.Error));
         return command;
     }
 
@@ -49,7 +53,7 @@ public static class RunCommand
 
     public static int Execute(Settings settings, TextWriter output, TextWriter error)
     {
-        var loaded = ScenarioLoader.Load(settings.File, error);
+        var loaded = ScenarioLoader.Load(settings.File, error, settings.Check, settings.WarningsAsErrors);
         if (loaded is null || loaded.Script is null) return ExitCodes.Usage;
         using var loggerFactory = Logging.Create(settings.Verbose);
         var logger = loggerFactory.CreateLogger("MemScript.Engine");
@@ -99,6 +103,10 @@ public static class RunCommand
                     writer.WriteLine();
                 }
             }
+            // Faults or MMIO that no expect mentions (MS0804): said after the runs, an error only with --warnings-as-errors.
+            var warnings = RunWarnings.Unmentioned(loaded.Script, [.. runs.Select(r => (r.Mode, r.Counters.Segv, r.Counters.Mmio))]).ToList();
+            foreach (var w in warnings)
+                error.Write(MemScript.Language.Diagnostics.DiagnosticFormatter.Format(loaded.Source, settings.WarningsAsErrors ? w with { Severity = MemScript.Language.Diagnostics.Severity.Error } : w));
             var context = new ReportContext(settings.File, loaded.Source, runs);
             switch (settings.Format)
             {
@@ -115,7 +123,7 @@ public static class RunCommand
                         output.Write(TextReport.RenderPlain(context));
                     break;
             }
-            return runs.All(r => r.Success) ? ExitCodes.Success : ExitCodes.RunFailed;
+            return runs.All(r => r.Success) && !(settings.WarningsAsErrors && warnings.Count > 0) ? ExitCodes.Success : ExitCodes.RunFailed;
         }
         finally
         {

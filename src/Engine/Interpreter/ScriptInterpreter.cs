@@ -63,22 +63,8 @@ public sealed class ScriptInterpreter
         {
             foreach (var process in _script.Processes) Guard(process.Span, () => _machine.SetUp(process));
             _machine.StartClock();
-            foreach (var item in setUpOnly ? [] : _script.Syntax.Items)
-            {
-                switch (item)
-                {
-                    case LetItem l:
-                        CompileStatement(l.Let)();
-                        break;
-                    case RunBlock r:
-                        var mark = _compiler.ScopeMark;
-                        var body = CompileBody(r.Body);
-                        _compiler.PopScope(mark);
-                        Guard(r.Process.Span, () => _machine.SwitchTo(r.Process.Text));
-                        body();
-                        break;
-                }
-            }
+            var items = new ItemRunner(this);
+            foreach (var item in setUpOnly ? [] : _script.Syntax.Items) item.Accept(items);
         }
         catch (ScriptError e) when (stopAtLimit && e.Diagnostic.Code == "MS0606")
         {
@@ -94,6 +80,44 @@ public sealed class ScriptInterpreter
         }
         return new RunResult(_machine.Mode, _machine.Options, _machine.Counters.Snapshot(), _marks.ToImmutable(), _expects.ToImmutable(),
             error, interrupted, (IReadOnlyList<TraceEvent>?)_sink?.Events ?? [], _sink?.Dropped ?? 0);
+    }
+
+    /// <summary>The timeline's top level: parameters and run blocks execute in file order; declarations were applied at set-up.</summary>
+    private sealed class ItemRunner(ScriptInterpreter interpreter) : IItemVisitor<bool>
+    {
+        public bool Visit(LetItem l)
+        {
+            interpreter.CompileStatement(l.Let)();
+            return true;
+        }
+
+        public bool Visit(RunBlock r)
+        {
+            var compiler = interpreter._compiler;
+            var mark = compiler.ScopeMark;
+            var body = interpreter.CompileBody(r.Body);
+            compiler.PopScope(mark);
+            Guard(r.Process.Span, () => interpreter._machine.SwitchTo(r.Process.Text));
+            body();
+            return true;
+        }
+
+        public bool Visit(MmuDecl d) => true;
+        public bool Visit(PagingDecl d) => true;
+        public bool Visit(TlbDecl d) => true;
+        public bool Visit(PwcDecl d) => true;
+        public bool Visit(TaggingDecl d) => true;
+        public bool Visit(CostDecl d) => true;
+        public bool Visit(ClockDecl d) => true;
+        public bool Visit(SlotDecl d) => true;
+        public bool Visit(ProcessDecl d) => true;
+        public bool Visit(ProfileDecl d) => true;
+        public bool Visit(Tlb1GDecl d) => true;
+        public bool Visit(ShadowUnsyncDecl d) => true;
+        public bool Visit(ShadowPrefetchDecl d) => true;
+        public bool Visit(ShadowFloodDecl d) => true;
+        public bool Visit(EptAdDecl d) => true;
+        public bool Visit(DirtyTrackDecl d) => true;
     }
 
     /// <summary>Runs engine work for a statement, giving the engine's location-free errors that statement's span.</summary>
@@ -145,184 +169,267 @@ public sealed class ScriptInterpreter
         };
     }
 
-    private Func<ulong> Compile(Expr expr) => _compiler.Compile(expr).Evaluate;
+    private Action CompileStatement(Stmt stmt) => stmt.Accept(_statements ??= new StatementCompiler(this));
 
-    private Action CompileStatement(Stmt stmt)
+    private StatementCompiler? _statements;
+
+    /// <summary>
+    /// Compiles each kind of statement into an action over the machine: names are resolved and
+    /// expressions compiled once, here, and the actions only evaluate and call the engine.
+    /// </summary>
+    private sealed class StatementCompiler(ScriptInterpreter interpreter) : IStmtVisitor<Action>
     {
-        var machine = _machine;
-        Action poll = Tick;
-        switch (stmt)
+        private readonly Machine _machine = interpreter._machine;
+        private readonly ExpressionCompiler _compiler = interpreter._compiler;
+        private Action Poll => interpreter.Tick;
+
+        private Func<ulong> Compile(Expr expr) => _compiler.Compile(expr).Evaluate;
+
+            public Action Visit(AccessStmt a)
         {
-            case AccessStmt a:
+            var machine = _machine;
+            var address = Compile(a.Address);
+            var (kind, kernel, span) = (a.Kind, a.Kernel, a.Span);
+            return () =>
             {
-                var address = Compile(a.Address);
-                var (kind, kernel, span) = (a.Kind, a.Kernel, a.Span);
-                return () =>
+                var x = address();
+                try
                 {
-                    var x = address();
-                    try
-                    {
-                        machine.Access(x, kind, kernel);
-                    }
-                    catch (EngineException e)
-                    {
-                        throw Located(span, e);
-                    }
-                    AfterAccess();
-                };
-            }
-            case SweepStmt s:
-            {
-                var (fromF, sizeF, strideF) = (Compile(s.From), Compile(s.Size), Compile(s.Stride));
-                var timesF = s.Times is null ? () => 1UL : Compile(s.Times);
-                return () =>
-                {
-                    var (from, size, stride, times) = (fromF(), sizeF(), strideF(), timesF());
-                    if (stride == 0) throw new ScriptError(Errors.ZeroNotAllowed(s.Stride.Span, "sweep stride"));
-                    // The last address may be 2^64 - 1: only a range that passes 2^64 wraps.
-                    if (size != 0 && from + (size - 1) < from) throw new ScriptError(Errors.RunTimeOverflow(s.Span, "the sweep's end address"));
-                    Guard(s.Span, () => machine.Sweep(from, size, stride, times, s.Kind, s.Kernel, poll));
-                };
-            }
-            case RandomStmt r:
-            {
-                var (countF, fromF, sizeF) = (Compile(r.Count), Compile(r.From), Compile(r.Size));
-                var alignF = r.Align is null ? () => 8UL : Compile(r.Align);
-                var seedF = r.Seed is null ? () => 1UL : Compile(r.Seed);
-                return () =>
-                {
-                    var (count, from, size, align, seed) = (countF(), fromF(), sizeF(), alignF(), seedF());
-                    if (align == 0) throw new ScriptError(Errors.ZeroNotAllowed(r.Align!.Span, "random align"));
-                    var slots = size / align;
-                    if (slots == 0) throw new ScriptError(Errors.ValueOutOfRange(r.Size.Span, "random size", size, "at least the alignment"));
-                    if (from + (slots - 1) * align < from) throw new ScriptError(Errors.RunTimeOverflow(r.Span, "the random range's end address"));
-                    Guard(r.Span, () => machine.Random(count, from, slots, align, seed, r.Kind, r.Kernel, poll));
-                };
-            }
-            case RepeatStmt r:
-            {
-                var countF = Compile(r.Count);
-                var mark = _compiler.ScopeMark;
-                var slot = r.Variable is { } v ? _compiler.Declare(v.Text, null) : -1;
-                if (r.Body is [AccessStmt access])
-                {
-                    // The commonest loop, one access at an address computed from the counter, runs as an
-                    // engine loop over one compiled function of the counter.
-                    var address = _compiler.CompileOver(access.Address, slot);
-                    _compiler.PopScope(mark);
-                    return () =>
-                    {
-                        var count = countF();
-                        Guard(access.Span, () => machine.Repeat(count, address, access.Kind, access.Kernel, poll));
-                    };
+                    machine.Access(x, kind, kernel);
                 }
-                var body = CompileBody(r.Body);
+                catch (EngineException e)
+                {
+                    throw Located(span, e);
+                }
+                interpreter.AfterAccess();
+            };
+        }
+
+        public Action Visit(SweepStmt s)
+        {
+            var (machine, poll) = (_machine, Poll);
+            var (fromF, sizeF, strideF) = (Compile(s.From), Compile(s.Size), Compile(s.Stride));
+            var timesF = s.Times is null ? () => 1UL : Compile(s.Times);
+            return () =>
+            {
+                var (from, size, stride, times) = (fromF(), sizeF(), strideF(), timesF());
+                if (stride == 0) throw new ScriptError(Errors.ZeroNotAllowed(s.Stride.Span, "sweep stride"));
+                // The last address may be 2^64 - 1: only a range that passes 2^64 wraps.
+                if (size != 0 && from + (size - 1) < from) throw new ScriptError(Errors.RunTimeOverflow(s.Span, "the sweep's end address"));
+                Guard(s.Span, () => machine.Sweep(from, size, stride, times, s.Kind, s.Kernel, poll));
+            };
+        }
+
+        public Action Visit(RandomStmt r)
+        {
+            var (machine, poll) = (_machine, Poll);
+            var (countF, fromF, sizeF) = (Compile(r.Count), Compile(r.From), Compile(r.Size));
+            var alignF = r.Align is null ? () => 8UL : Compile(r.Align);
+            var seedF = r.Seed is null ? () => 1UL : Compile(r.Seed);
+            return () =>
+            {
+                var (count, from, size, align, seed) = (countF(), fromF(), sizeF(), alignF(), seedF());
+                if (align == 0) throw new ScriptError(Errors.ZeroNotAllowed(r.Align!.Span, "random align"));
+                var slots = size / align;
+                if (slots == 0) throw new ScriptError(Errors.ValueOutOfRange(r.Size.Span, "random size", size, "at least the alignment"));
+                if (from + (slots - 1) * align < from) throw new ScriptError(Errors.RunTimeOverflow(r.Span, "the random range's end address"));
+                Guard(r.Span, () => machine.Random(count, from, slots, align, seed, r.Kind, r.Kernel, poll));
+            };
+        }
+
+        public Action Visit(RepeatStmt r)
+        {
+            var (machine, poll) = (_machine, Poll);
+            var countF = Compile(r.Count);
+            var mark = _compiler.ScopeMark;
+            var slot = r.Variable is { } v ? _compiler.Declare(v.Text, null) : -1;
+            if (r.Body is [AccessStmt access])
+            {
+                // The commonest loop, one access at an address computed from the counter, runs as an
+                // engine loop over one compiled function of the counter.
+                var address = _compiler.CompileOver(access.Address, slot);
                 _compiler.PopScope(mark);
-                var compiler = _compiler;
                 return () =>
                 {
                     var count = countF();
-                    var frame = compiler.Frame;
-                    for (var i = 0UL; i < count; i++)
-                    {
-                        if (slot >= 0) frame[slot] = i;
-                        body();
-                        if ((i & 0xffff) == 0) Tick();
-                    }
+                    Guard(access.Span, () => machine.Repeat(count, address, access.Kind, access.Kernel, poll));
                 };
             }
-            case LetStmt l:
+            var body = interpreter.CompileBody(r.Body);
+            _compiler.PopScope(mark);
+            var compiler = _compiler;
+            return () =>
             {
-                var value = _compiler.Compile(l.Value);
-                if (value.Constant is { } c)
+                var count = countF();
+                var frame = compiler.Frame;
+                for (var i = 0UL; i < count; i++)
                 {
-                    _compiler.Declare(l.Name.Text, c);
-                    return () => { };
+                    if (slot >= 0) frame[slot] = i;
+                    body();
+                    if ((i & 0xffff) == 0) interpreter.Tick();
                 }
-                var slot = _compiler.Declare(l.Name.Text, null);
-                var compiler = _compiler;
-                var f = value.Evaluate;
-                return () => compiler.Frame[slot] = f();
-            }
-            case SwitchStmt s:
-                return () => Guard(s.Span, () => machine.SwitchTo(s.Process.Text));
-            case InvlpgStmt i:
+            };
+        }
+
+        public Action Visit(LetStmt l)
+        {
+            var value = _compiler.Compile(l.Value);
+            if (value.Constant is { } c)
             {
-                var address = Compile(i.Address);
-                return () => { var x = address(); Guard(i.Span, () => machine.Invlpg(x)); };
+                _compiler.Declare(l.Name.Text, c);
+                return () => { };
             }
-            case FlushTlbStmt f:
-                return () => Guard(f.Span, machine.FlushTlb);
-            case MapStmt m:
+            var slot = _compiler.Declare(l.Name.Text, null);
+            var compiler = _compiler;
+            var f = value.Evaluate;
+            return () => compiler.Frame[slot] = f();
+        }
+
+        public Action Visit(SwitchStmt s)
+        {
+            var machine = _machine;
+            return () => Guard(s.Span, () => machine.SwitchTo(s.Process.Text));
+        }
+
+        public Action Visit(InvlpgStmt i)
+        {
+            var machine = _machine;
+            var address = Compile(i.Address);
+            return () => { var x = address(); Guard(i.Span, () => machine.Invlpg(x)); };
+        }
+
+        public Action Visit(FlushTlbStmt f)
+        {
+            var machine = _machine;
+            return () => Guard(f.Span, machine.FlushTlb);
+        }
+
+        public Action Visit(MapStmt m)
+        {
+            var machine = _machine;
+            var pageF = PageSizeOf(m.Page);
+            var (gvaF, gpaF) = (Compile(m.Gva), Compile(m.Gpa));
+            var sizeF = m.Size is null ? null : Compile(m.Size);
+            return () =>
             {
-                var page = m.Page is null ? PageSize.Size4K : PageSizes.Parse(m.Page.Text);
-                var (gvaF, gpaF) = (Compile(m.Gva), Compile(m.Gpa));
-                var sizeF = m.Size is null ? () => page.Bytes() : Compile(m.Size);
-                return () =>
-                {
-                    var (gva, size, gpa) = (gvaF(), sizeF(), gpaF());
-                    CheckRuntimeRegion(m.Span, gva, size, page, gpa);
-                    Guard(m.Span, () => machine.Map(gva, size, page, gpa, m.Perms));
-                };
-            }
-            case DemandStmt { Gva: null } d:
-                return () => machine.DemandAll(d.Perms);
-            case DemandStmt d:
+                var gva = gvaF();
+                var size = sizeF?.Invoke();
+                var page = pageF();
+                var gpa = gpaF();
+                var bytes = size ?? page.Bytes();
+                interpreter.CheckRuntimeRegion(m.Span, gva, bytes, page, gpa);
+                Guard(m.Span, () => machine.Map(gva, bytes, page, gpa, m.Perms));
+            };
+        }
+
+        public Action Visit(DemandStmt d)
+        {
+            var machine = _machine;
+            if (d.Gva is null) return () => machine.DemandAll(d.Perms);
+            var pageF = PageSizeOf(d.Page);
+            var (gvaF, sizeF) = (Compile(d.Gva), Compile(d.Size!));
+            return () =>
             {
-                var page = d.Page is null ? PageSize.Size4K : PageSizes.Parse(d.Page.Text);
-                var (gvaF, sizeF) = (Compile(d.Gva!), Compile(d.Size!));
-                return () =>
-                {
-                    var (gva, size) = (gvaF(), sizeF());
-                    CheckRuntimeRegion(d.Span, gva, size, page, 0);
-                    Guard(d.Span, () => machine.Demand(gva, size, page, d.Perms));
-                };
-            }
-            case UnmapStmt u:
+                var (gva, size, page) = (gvaF(), sizeF(), pageF());
+                interpreter.CheckRuntimeRegion(d.Span, gva, size, page, 0);
+                Guard(d.Span, () => machine.Demand(gva, size, page, d.Perms));
+            };
+        }
+
+        /// <summary>
+        /// A page-size expression: folded when constant (the checker has vouched for it), else checked
+        /// each time it is evaluated, with the checker's message at the expression.
+        /// </summary>
+        private Func<PageSize> PageSizeOf(Expr? expr)
+        {
+            if (expr is null) return () => PageSize.Size4K;
+            var compiled = _compiler.Compile(expr);
+            if (compiled.Constant is { } c && PageSizes.OfBytes(c) is { } constant) return () => constant;
+            var evaluate = compiled.Evaluate;
+            return () =>
             {
-                var gvaF = Compile(u.Gva);
-                var sizeF = u.Size is null ? () => 4096UL : Compile(u.Size);
-                return () =>
-                {
-                    var (gva, size) = (gvaF(), sizeF());
-                    CheckRuntimeRegion(u.Span, gva, size, PageSize.Size4K, 0);
-                    Guard(u.Span, () => machine.Unmap(gva, size));
-                };
-            }
-            case ProtectStmt p:
+                var bytes = evaluate();
+                return PageSizes.OfBytes(bytes) ?? throw new ScriptError(Errors.BadPageSize(expr.Span, "page size", bytes));
+            };
+        }
+
+        public Action Visit(UnmapStmt u)
+        {
+            var machine = _machine;
+            var gvaF = Compile(u.Gva);
+            var sizeF = u.Size is null ? () => 4096UL : Compile(u.Size);
+            return () =>
             {
-                var gvaF = Compile(p.Gva);
-                var sizeF = p.Size is null ? () => 4096UL : Compile(p.Size);
-                return () =>
-                {
-                    var (gva, size) = (gvaF(), sizeF());
-                    CheckRuntimeRegion(p.Span, gva, size, PageSize.Size4K, 0);
-                    Guard(p.Span, () => machine.Protect(gva, size, p.Perms));
-                };
-            }
-            case ReplayStmt r:
+                var (gva, size) = (gvaF(), sizeF());
+                interpreter.CheckRuntimeRegion(u.Span, gva, size, PageSize.Size4K, 0);
+                Guard(u.Span, () => machine.Unmap(gva, size));
+            };
+        }
+
+        public Action Visit(ProtectStmt p)
+        {
+            var machine = _machine;
+            var gvaF = Compile(p.Gva);
+            var sizeF = p.Size is null ? () => 4096UL : Compile(p.Size);
+            return () =>
             {
-                var path = Path.IsPathRooted(r.Path) ? r.Path : Path.Combine(_options.BaseDirectory, r.Path);
-                return () => Guard(r.Span, () =>
-                {
-                    using var trace = LackeyReader.Open(path, r.Path, _options.Cancel);
-                    machine.Replay(trace, poll);
-                });
-            }
-            case MarkStmt m:
-                return () =>
-                {
-                    var counters = machine.Counters.Snapshot();
-                    _marks.Add(new MarkRecord(m.Label, counters, m.Span));
-                    _sink?.Emit(new MarkEvent(counters.Cycles, counters.Accesses, m.Label));
-                };
-            case ExpectStmt e:
+                var (gva, size) = (gvaF(), sizeF());
+                interpreter.CheckRuntimeRegion(p.Span, gva, size, PageSize.Size4K, 0);
+                Guard(p.Span, () => machine.Protect(gva, size, p.Perms));
+            };
+        }
+
+        public Action Visit(ReplayStmt r)
+        {
+            var (machine, poll) = (_machine, Poll);
+            var options = interpreter._options;
+            var path = Path.IsPathRooted(r.Path) ? r.Path : Path.Combine(options.BaseDirectory, r.Path);
+            return () => Guard(r.Span, () =>
             {
-                var value = Compile(e.Value);
-                return () => Expect(e, value);
-            }
-            default:
-                throw new InvalidOperationException($"cannot compile {stmt.GetType().Name}");
+                using var trace = LackeyReader.Open(path, r.Path, options.Cancel);
+                machine.Replay(trace, poll);
+            });
+        }
+
+        public Action Visit(MarkStmt m)
+        {
+            var machine = _machine;
+            var label = Render(m.Label);
+            return () =>
+            {
+                var text = label();
+                var counters = machine.Counters.Snapshot();
+                interpreter._marks.Add(new MarkRecord(text, counters, m.Span));
+                interpreter._sink?.Emit(new MarkEvent(counters.Cycles, counters.Accesses, text));
+            };
+        }
+
+        /// <summary>A label's text as the statement executes it: each interpolation in decimal; a literal label once.</summary>
+        private Func<string> Render(MarkLabel label)
+        {
+            if (label.LiteralText is { } literal) return () => literal;
+            var parts = label.Parts.Select(p => p.Expr is { } e ? Compile(e) : null).ToArray();
+            var texts = label.Parts.Select(p => p.Text).ToArray();
+            return () =>
+            {
+                var sb = new System.Text.StringBuilder();
+                for (var i = 0; i < parts.Length; i++)
+                    sb.Append(parts[i] is { } f ? f().ToString(System.Globalization.CultureInfo.InvariantCulture) : texts[i]);
+                return sb.ToString();
+            };
+        }
+
+        public Action Visit(CollectDirtyStmt c)
+        {
+            var machine = _machine;
+            return () => Guard(c.Span, machine.CollectDirty);
+        }
+
+        public Action Visit(ExpectStmt e)
+        {
+            var value = Compile(e.Value);
+            var since = e.Since is null ? null : Render(e.Since);
+            return () => interpreter.Expect(e, value, since);
         }
     }
 
@@ -337,16 +444,18 @@ public sealed class ScriptInterpreter
             throw new ScriptError(Errors.NonCanonical(span, gva, bits));
     }
 
-    private void Expect(ExpectStmt e, Func<ulong> value)
+    /// <summary>Evaluates an expectation; with <c>since</c>, against the latest mark whose label, as it executed, is the since label as it executes now.</summary>
+    private void Expect(ExpectStmt e, Func<ulong> value, Func<string>? sinceLabel)
     {
         if (!e.Modes.IsEmpty && !e.Modes.Any(m => Vocabulary.ParseMode(m.Text) == _machine.Mode)) return;
         var expected = value();
         var counters = _machine.Counters.Snapshot();
         var actual = counters.Get(e.Counter.Text);
-        if (e.Since is { } since)
+        var since = sinceLabel?.Invoke();
+        if (since is not null)
         {
-            var mark = _marks.LastOrDefault(m => m.Label == since.Text)
-                ?? throw new ScriptError(Errors.SinceBeforeMark(since.Span, since.Text));
+            var mark = _marks.LastOrDefault(m => m.Label == since)
+                ?? throw new ScriptError(Errors.SinceBeforeMark(e.Since!.Span, since));
             actual -= mark.Counters.Get(e.Counter.Text);
         }
         var passed = e.Op switch
@@ -358,10 +467,10 @@ public sealed class ScriptInterpreter
             CompareOp.Gt => (ulong)actual > expected,
             _ => (ulong)actual >= expected,
         };
-        _expects.Add(new ExpectRecord(e.Counter.Text, e.Op, expected, actual, passed, e.Span, e.Since?.Text));
+        _expects.Add(new ExpectRecord(e.Counter.Text, e.Op, expected, actual, passed, e.Span, since));
         if (!passed)
             _sink?.Emit(new ExpectFailedEvent(counters.Cycles, counters.Accesses,
-                $"{e.Counter.Text}{(e.Since is null ? "" : $" since \"{e.Since.Text}\"")} {AstPrinter.CompareText(e.Op)} {expected}, but it is {actual}", 0));
+                $"{e.Counter.Text}{(since is null ? "" : $" since \"{since}\"")} {AstPrinter.CompareText(e.Op)} {expected}, but it is {actual}", 0));
     }
 
     /// <summary>The failure message of an expectation, as reports print it.</summary>

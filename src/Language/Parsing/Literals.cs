@@ -56,22 +56,45 @@ public static class Literals
     }
 
     /// <summary>Decodes <c>3GHz</c>, <c>2400MHz</c>, <c>2.4GHz</c>, <c>100kHz</c>, <c>1000000Hz</c> into hertz.</summary>
-    public static ulong? DecodeFrequency(string text)
+    public static ulong? DecodeFrequency(string text) => ReadFrequency(text).Hertz;
+
+    private static readonly (string Unit, decimal Scale)[] FrequencyUnits = [("GHz", 1e9m), ("MHz", 1e6m), ("kHz", 1e3m), ("Hz", 1m)];
+
+    /// <summary>Whether a word is a frequency unit, in any case (<c>GHz</c>, <c>ghz</c>): for reading <c>clock 3 GHz</c> to say what is wrong.</summary>
+    public static bool IsFrequencyUnit(string word) => FrequencyUnits.Any(u => string.Equals(u.Unit, word, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>
+    /// A clock literal in hertz, or what is wrong with it in words: a missing unit, a space before it,
+    /// a unit in the wrong case, a number that is not one, a frequency that is zero or not whole.
+    /// </summary>
+    public static (ulong? Hertz, string? Problem) ReadFrequency(string text)
     {
-        (string unit, decimal scale)[] units = [("GHz", 1e9m), ("MHz", 1e6m), ("kHz", 1e3m), ("Hz", 1m)];
-        foreach (var (unit, scale) in units)
+        const string Units = "Hz, kHz, MHz or GHz";
+        var split = 0;
+        while (split < text.Length && (char.IsAsciiDigit(text[split]) || text[split] == '.')) split++;
+        var number = text[..split];
+        var unit = text[split..];
+        if (unit.Length > 0 && char.IsWhiteSpace(unit[0]))
+            return (null, $"the unit goes right after the number, without a space: {number}{unit.Trim()}");
+        if (unit.Length == 0)
+            return (null, $"no unit: write {Units} right after the number, e.g. {number}GHz or {number}MHz");
+        var known = FrequencyUnits.FirstOrDefault(u => u.Unit == unit);
+        if (known.Unit is null)
         {
-            if (!text.EndsWith(unit, StringComparison.Ordinal)) continue;
-            var number = text[..^unit.Length];
-            if (number.Length == 0 || number.Length > 20 || !number.All(c => c is >= '0' and <= '9' or '.') || number.Count(c => c == '.') > 1
-                || number[0] == '.' || number[^1] == '.')
-                return null;
-            if (!decimal.TryParse(number, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var n)) return null;
-            var hz = n * scale;
-            if (hz < 1 || hz != decimal.Truncate(hz) || hz > ulong.MaxValue) return null;
-            return (ulong)hz;
+            var cased = FrequencyUnits.FirstOrDefault(u => string.Equals(u.Unit, unit, StringComparison.OrdinalIgnoreCase));
+            return (null, cased.Unit is not null
+                ? $"the unit is written {cased.Unit}, not {unit}"
+                : $"'{Diagnostics.Errors.Quote(unit)}' is not a unit: write {Units}, e.g. 3GHz or 2400MHz");
         }
-        return null;
+        if (number.Length == 0 || number.Length > 20 || number.Count(c => c == '.') > 1 || number[0] == '.' || number[^1] == '.'
+            || !decimal.TryParse(number, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var n))
+            return (null, $"'{Diagnostics.Errors.Quote(number)}' is not a number (digits, with at most one decimal point inside)");
+        var hz = n * known.Scale;
+        if (hz == 0) return (null, "the frequency is zero");
+        if (hz < 1) return (null, "the frequency is below 1 Hz");
+        if (hz != decimal.Truncate(hz)) return (null, "the frequency is not a whole number of hertz");
+        if (hz > ulong.MaxValue) return (null, "the frequency does not fit in 64 bits");
+        return ((ulong)hz, null);
     }
 
     private static bool IsHexLetter(char c) => c is >= 'a' and <= 'f' or >= 'A' and <= 'F';

@@ -1,0 +1,77 @@
+using System.Collections.Immutable;
+
+namespace MemScript.Language.Diagnostics;
+
+/// <summary>
+/// How to fix each diagnostic, by code: docs/errors.md prints it beside each code's example, and a test
+/// fails when a code has no fix or a fix names no code.
+/// </summary>
+public static class Fixes
+{
+    public static readonly ImmutableSortedDictionary<string, string> ByCode = new Dictionary<string, string>
+    {
+        ["MS0001"] = "Read the message: it names what was found, what the grammar expected there, and the nearest keyword when the word looks misspelt. A missing `}` is named with the position of the `{` it should close; a leading word read as a name means the expression on the line above is unfinished.",
+        ["MS0002"] = "Flatten the nesting: give part of a long expression a name with `let`, or split deeply nested `repeat` blocks.",
+        ["MS0003"] = "Write the literal in decimal, `0x` hexadecimal or `0b` binary, with `_` only between digits and a size suffix `K`, `M`, `G` or `T` last (`4K`, `0x10M`).",
+        ["MS0004"] = "Integers are unsigned 64-bit: the largest is `0xffff_ffff_ffff_ffff`.",
+        ["MS0005"] = "Write a number and its unit with no space between them: `clock 3GHz`, `clock 2400MHz`, `clock 2.4GHz`.",
+        ["MS0006"] = "In a label, `{EXPR}` interpolates an expression: close each `{` with `}`, and write `{{` and `}}` for literal braces.",
+        ["MS0007"] = "Save the file as UTF-8 (your editor's encoding menu, or `iconv -f latin1 -t utf-8`).",
+        ["MS0101"] = "Make `gpa`, `size` and `hva` multiples of 4 KiB (`0x1000`), as KVM_SET_USER_MEMORY_REGION requires.",
+        ["MS0102"] = "Give the slot a size of at least `4K`.",
+        ["MS0103"] = "Move one slot's `gpa` past the other's end, or shrink it: two slots may not share a guest-physical address.",
+        ["MS0104"] = "Give each slot its own id.",
+        ["MS0105"] = "Use a slot id from 0 to 32763.",
+        ["MS0106"] = "Split the slot into slots of at most 2^31 - 1 pages each.",
+        ["MS0107"] = "Lower `gpa`, `hva` or `size`, so that the range ends below 2^64.",
+        ["MS0108"] = "With `backing 2M` or `1G`, make `hva` and `size` multiples of that page: hugetlbfs maps whole, aligned pages.",
+        ["MS0109"] = "Use an `hva` range that ends at or below `0x800000000000`, a 47-bit user address of the host.",
+        ["MS0110"] = "Keep `gpa + size` at or below 2^52.",
+        ["MS0111"] = "Declare a slot without `readonly`: the guest kernel writes its page tables into guest memory.",
+        ["MS0112"] = "Grow a writable slot by the amount the message names, or move the `map` targets out of it: a frame that a map targets is never free for page tables.",
+        ["MS0201"] = "Rename one of the two processes.",
+        ["MS0202"] = "Declare the process with `process NAME { ... }`, or fix the name (the message suggests the nearest).",
+        ["MS0203"] = "Define the name with `let` before it is used (top-level lets are visible below them, locals to the end of their block, loop variables in their body), or fix it (the message suggests the nearest).",
+        ["MS0204"] = "Choose another name: a name may not be redefined or shadowed while it is visible.",
+        ["MS0205"] = "Move `unmap` and `protect` into a `run` block: a process block declares only the mappings a process starts with.",
+        ["MS0206"] = "Declare a process with `process NAME { ... }` for the run block to run.",
+        ["MS0207"] = "Give `--set` the name of one of the file's top-level lets (the message lists them and suggests the nearest), or add a `let` for the parameter.",
+        ["MS0208"] = "Give each `--set NAME` once.",
+        ["MS0209"] = "Write `--set NAME=EXPR`, e.g. `--set ws=64M` (quote it for the shell when EXPR has spaces).",
+        ["MS0301"] = "Align the virtual address to the page size: a 2M page starts at a multiple of `0x200000`, a 1G page at a multiple of `0x40000000`.",
+        ["MS0302"] = "Align the guest-physical target to the page size.",
+        ["MS0303"] = "Make the size a non-zero multiple of the page size.",
+        ["MS0304"] = "Move or shrink one of the two mappings: a process's mappings may not overlap.",
+        ["MS0305"] = "Use a canonical address: below `0x800000000000`, or from `0xffff800000000000` (with 5-level paging, below `0x100000000000000` or from `0xff00000000000000`).",
+        ["MS0306"] = "Add `guest paging 5-level`, or use an address below `0x800000000000`.",
+        ["MS0307"] = "Keep the target and its size below 2^52.",
+        ["MS0308"] = "Keep one `demand all` per process.",
+        ["MS0309"] = "Align the address to 4 KiB.",
+        ["MS0310"] = "Write `4K`, `2M` or `1G`, or an expression worth one of them.",
+        ["MS0401"] = "Use a cost of the cost model (the message suggests the nearest; SEMANTICS.md section 8 lists them all).",
+        ["MS0402"] = "Use a counter of LANGUAGE.md, or `exits.REASON` with a reason of SEMANTICS.md (the message suggests the nearest).",
+        ["MS0403"] = "Give the TLB at least one entry, and a number of entries that is a multiple of its ways.",
+        ["MS0404"] = "Keep one declaration: each feature, `profile` included, is declared once, and an explicit declaration already wins over the profile.",
+        ["MS0405"] = "Use a value in the range the message gives.",
+        ["MS0406"] = "Write `format lackey`, or leave the format out.",
+        ["MS0407"] = "Name a mark of the file: a constant `since` label must be one that some `mark` can produce (the message suggests the nearest).",
+        ["MS0501"] = "Use smaller values, or split the computation: values are unsigned 64-bit and never wrap.",
+        ["MS0502"] = "Divide by a value that is not zero.",
+        ["MS0503"] = "Subtract the smaller value from the larger: values are unsigned.",
+        ["MS0504"] = "Shift by 0 to 63.",
+        ["MS0505"] = "Give it a value that is not zero.",
+        ["MS0601"] = "Keep the values below 2^64 for every iteration: the expression overflowed with the loop variable's value at that point.",
+        ["MS0602"] = "Grow a writable slot: the guest kernel needs free frames for page tables and demand pages (check reports the set-up's own shortfall as MS0112).",
+        ["MS0603"] = "Report it as a bug of the engine: a scenario cannot make one access retry more than 16 times.",
+        ["MS0604"] = "Check the replay path (relative to the scenario's folder) and that the file is valgrind lackey output.",
+        ["MS0605"] = "`unmap` a range before mapping it again, and `unmap` or `protect` whole huge pages.",
+        ["MS0606"] = "Raise `--max-accesses`, or make the loops shorter.",
+        ["MS0607"] = "Map less memory, or use larger pages: the run would need more page-table or host pages than the engine allows.",
+        ["MS0608"] = "Put the `mark` before the `expect` that names it in the timeline: `since` compares with the latest mark of that label already reached.",
+        ["MS0701"] = "The run counted something else than the `expect` says: read the trace (`run --trace`) to see why, then fix the scenario or the expectation.",
+        ["MS0801"] = "Make the map's target lie in a slot (the message names the nearest), or add an `expect` on `mmio` if MMIO is what you meant.",
+        ["MS0802"] = "Widen the map or demand region, or narrow the range; add an `expect` on `faults.segv` if the faults are meant.",
+        ["MS0803"] = "Fix the counter, the comparison or the modes of the `expect`: as written it fails in every mode it applies to.",
+        ["MS0804"] = "Find the accesses that faulted or went to MMIO (`run --trace`), fix the range or the map, or add the `expect` the message suggests to say they are meant.",
+    }.ToImmutableSortedDictionary(StringComparer.Ordinal);
+}
