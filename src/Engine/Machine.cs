@@ -85,6 +85,13 @@ public sealed partial class Machine
         Dirty = new DirtyLog(DirtyLog.MethodFor(options.Mode, options.DirtyTrack, options.EptAd), Slots.All.Any(s => s.DirtyLog));
         Kernel = new GuestKernel(this, new FrameAllocator(Slots.All, mapTargets));
         Translation = ModeRegistry.Create(options.Mode, this);
+        // Preallocated slots (13.5): their host pages exist from VM creation, after the EPT root, in the
+        // order the slots are written; natively there is no host to allocate them in.
+        if (Translation.HasVmm)
+        {
+            foreach (var slot in slots.Where(s => s.Prealloc)) Host.Preallocate(slot.Hva, slot.Size, slot.Backing);
+            Counters.PagesHost += Host.PreallocatedPages;
+        }
     }
 
     public MmuMode Mode => _options.Mode;

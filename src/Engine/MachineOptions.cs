@@ -15,6 +15,9 @@ public sealed record MachineOptions
     public int PwcEntries { get; init; } = 32;
 
     /// <summary>The separate 1 GiB TLB (0: none, 1 GiB entries share the main TLB).</summary>
+    /// <summary>The profile the options came from (the features below are its values unless declared).</summary>
+    public Profile Profile { get; init; } = Profile.Classic;
+
     public int Tlb1GEntries { get; init; }
     public int Tlb1GWays { get; init; } = 4;
 
@@ -68,5 +71,13 @@ public sealed record MachineOptions
         Pcid = d.Pcid,
         Costs = CostModel.FromOverrides(d.Costs),
         ClockHz = d.ClockHz,
+        Profile = d.Profile,
+        Tlb1GEntries = d.Tlb1GEntries,
+        Tlb1GWays = d.Tlb1GWays,
+        ShadowUnsync = d.ShadowUnsync,
+        ShadowPrefetch = d.ShadowPrefetch,
+        ShadowFlood = d.ShadowFlood,
+        EptAd = d.EptAd,
+        DirtyTrack = d.DirtyTrack,
     };
 }
