@@ -128,16 +128,31 @@ public static class RunCommand
     {
         var clock = Stopwatch.StartNew();
         RunResult? result = null;
+        Exception? failure = null;
         long done = 0;
-        var worker = new Thread(() => result = ScriptInterpreter.Run(script, options with { Progress = n => Interlocked.Exchange(ref done, n) }, logger), 64 * 1024 * 1024);
-        worker.Start();
-        if (worker.Join(TimeSpan.FromSeconds(1))) return result!;
-        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
-        console.Status().Start($"running in {Vocabulary.ModeName(mode)}...", status =>
+        // An exception on the worker (memory running out) would end the process with a stack trace: it is rethrown here instead.
+        var worker = new Thread(() =>
         {
-            while (!worker.Join(200))
-                status.Status($"running in {Vocabulary.ModeName(mode)}: {Interlocked.Read(ref done):N0} accesses, {clock.Elapsed.TotalSeconds:0.0} s (Ctrl-C stops and reports)");
-        });
+            try
+            {
+                result = ScriptInterpreter.Run(script, options with { Progress = n => Interlocked.Exchange(ref done, n) }, logger);
+            }
+            catch (Exception e)
+            {
+                failure = e;
+            }
+        }, 64 * 1024 * 1024);
+        worker.Start();
+        if (!worker.Join(TimeSpan.FromSeconds(1)))
+        {
+            var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+            console.Status().Start($"running in {Vocabulary.ModeName(mode)}...", status =>
+            {
+                while (!worker.Join(200))
+                    status.Status($"running in {Vocabulary.ModeName(mode)}: {Interlocked.Read(ref done):N0} accesses, {clock.Elapsed.TotalSeconds:0.0} s (Ctrl-C stops and reports)");
+            });
+        }
+        if (failure is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
         return result!;
     }
 }

@@ -1,0 +1,28 @@
+using MemScript.Language.Diagnostics;
+using MemScript.Language.Syntax;
+
+namespace MemScript.Cli;
+
+/// <summary>
+/// The command line's own diagnostics (MS08xx): files that cannot be read or written, and failures
+/// that are not the scenario's. They concern a file or the process rather than a position in a
+/// scenario, so they print as <c>FILE: error MS08xx: message</c> without a source line.
+/// </summary>
+public static class CommandErrors
+{
+    private static Diagnostic Error(string code, string message) => new(code, Severity.Error, message, default(TextSpan));
+
+    // ---- MS080x: files
+    public static Diagnostic CannotWrite(string target, string reason) =>
+        Error("MS0809", $"cannot write {target}: {reason}");
+
+    // ---- MS081x: the process
+    public static Diagnostic OutOfMemory() =>
+        Error("MS0810", "out of memory: the scenario needs more than this machine gives the process; lower --max-accesses or the scenario's sizes");
+
+    public static Diagnostic Internal(string what) =>
+        Error("MS0811", $"internal error ({what}); this is a bug in MemScript: please report it with the scenario");
+
+    /// <summary>One line, <c>WHERE: error CODE: message</c>.</summary>
+    public static string Format(string where, Diagnostic diagnostic) => $"{where}: error {diagnostic.Code}: {diagnostic.Message}\n";
+}

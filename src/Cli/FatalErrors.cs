@@ -1,0 +1,101 @@
+using System.Text;
+using MemScript.Language.Diagnostics;
+
+namespace MemScript.Cli;
+
+/// <summary>
+/// What the process does with an error no command handled (a full disk, a file-size limit, memory
+/// running out, a bug): one coded line on stderr and exit code 3, never a stack trace, and never 1,
+/// which means a failed <c>expect</c>.
+/// </summary>
+public static class FatalErrors
+{
+    /// <summary>Runs the command line, turning any escaping exception into its diagnostic and exit code 3.</summary>
+    public static int Guard(Func<int> main, TextWriter error)
+    {
+        try
+        {
+            return main();
+        }
+        catch (Exception e)
+        {
+            // Writing the message may fail too (stderr on a full device): then the exit code is all that is left.
+            try
+            {
+                error.Write(Describe(e));
+                error.Flush();
+            }
+            catch (Exception)
+            {
+            }
+            return ExitCodes.InternalError;
+        }
+    }
+
+    /// <summary>The one line printed for an exception that reached the top.</summary>
+    public static string Describe(Exception e) => e switch
+    {
+        OutputFailedException output => CommandErrors.Format("memscript", CommandErrors.CannotWrite(output.Stream, output.InnerException!.Message)),
+        OutOfMemoryException or InsufficientExecutionStackException => CommandErrors.Format("memscript", CommandErrors.OutOfMemory()),
+        _ => CommandErrors.Format("memscript", CommandErrors.Internal($"{e.GetType().Name}: {e.Message}")),
+    };
+}
+
+/// <summary>A write to a console stream failed; says which stream, so the message can name it.</summary>
+public sealed class OutputFailedException(string stream, Exception inner) : IOException($"cannot write to {stream}: {inner.Message}", inner)
+{
+    public string Stream { get; } = stream;
+}
+
+/// <summary>
+/// A console stream that names itself when a write to it fails, so that "No space left on device"
+/// says whether the report or the diagnostics were lost.
+/// </summary>
+public sealed class NamedOutput(TextWriter inner, string name) : TextWriter
+{
+    public override Encoding Encoding => inner.Encoding;
+    public override IFormatProvider FormatProvider => inner.FormatProvider;
+
+    [System.Diagnostics.CodeAnalysis.AllowNull]
+    public override string NewLine
+    {
+        get => inner.NewLine;
+        set => inner.NewLine = value;
+    }
+
+    public override void Write(char value)
+    {
+        try { inner.Write(value); }
+        catch (IOException e) { throw new OutputFailedException(name, e); }
+    }
+
+    public override void Write(string? value)
+    {
+        try { inner.Write(value); }
+        catch (IOException e) { throw new OutputFailedException(name, e); }
+    }
+
+    public override void Write(char[] buffer, int index, int count)
+    {
+        try { inner.Write(buffer, index, count); }
+        catch (IOException e) { throw new OutputFailedException(name, e); }
+    }
+
+    public override void Write(ReadOnlySpan<char> buffer)
+    {
+        try { inner.Write(buffer); }
+        catch (IOException e) { throw new OutputFailedException(name, e); }
+    }
+
+    public override void WriteLine(string? value)
+    {
+        try { inner.WriteLine(value); }
+        catch (IOException e) { throw new OutputFailedException(name, e); }
+    }
+
+    public override void Flush()
+    {
+        try { inner.Flush(); }
+        catch (IOException e) { throw new OutputFailedException(name, e); }
+    }
+}

@@ -1,0 +1,54 @@
+using MemScript.Tests.Support;
+
+namespace MemScript.Tests.Cli;
+
+/// <summary>
+/// Failures that are not the scenario's (a full device, memory running out) end with one coded line and
+/// exit code 3: never a stack trace, never an abort, never 1 (a failed expect).
+/// </summary>
+[NonParallelizable]
+public class FatalErrorTests
+{
+    private static string Demo => Path.Combine(Paths.Examples, "01-demo-page.memscript");
+
+    [SetUp]
+    public void OnLinux() => Assume.That(File.Exists("/dev/full"), "needs /dev/full");
+
+    [TestCase("run", "--format", "json")]
+    [TestCase("run", "--mode", "all")]
+    [TestCase("explain", "--at", "0x400010")]
+    public void A_full_standard_output_is_exit_3_with_a_message(params string[] arguments)
+    {
+        var (code, _, error) = CliProcess.Bash("exec $MEMSCRIPT \"$@\" > /dev/full", [arguments[0], Demo, .. arguments[1..]]);
+        Assert.That(code, Is.EqualTo(3), error);
+        Assert.That(error, Does.Contain("error MS0809: cannot write standard output: No space left on device"));
+        CliProcess.AssertNoStackTrace(error);
+    }
+
+    [Test]
+    public void A_full_standard_error_is_exit_3_not_an_abort()
+    {
+        var (code, _, _) = CliProcess.Bash("exec $MEMSCRIPT \"$@\" 2> /dev/full", ["check", Demo, TempFile("mmu fast\n")]);
+        Assert.That(code, Is.EqualTo(3));
+    }
+
+    [Test]
+    public void Running_out_of_memory_is_exit_3_with_a_message()
+    {
+        // An endless loop of marks grows until the heap limit given to this process: the managed
+        // OutOfMemoryException must become MS0810, whichever thread it is thrown on.
+        var file = TempFile("slot 0 gpa 0x0 size 1M hva 0x7f0000000000\nprocess p { map 0x1000 to 0x1000 rw }\nrun p { repeat 0xffffffffff { mark \"m\" read 0x1000 } }\n");
+        var (code, _, error) = CliProcess.Bash("exec $MEMSCRIPT \"$@\"", ["run", file, "--mode", "native"],
+            new Dictionary<string, string> { ["DOTNET_GCHeapHardLimit"] = "0x8000000" });
+        Assert.That(code, Is.EqualTo(3), error);
+        Assert.That(error, Does.Contain("error MS0810: out of memory"));
+        CliProcess.AssertNoStackTrace(error);
+    }
+
+    internal static string TempFile(string text, string extension = ".memscript")
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"memscript-fatal-{Guid.NewGuid():N}{extension}");
+        File.WriteAllText(path, text);
+        return path;
+    }
+}
