@@ -13,6 +13,18 @@ public static class CommandErrors
     private static Diagnostic Error(string code, string message) => new(code, Severity.Error, message, default(TextSpan));
 
     // ---- MS080x: files
+    public static Diagnostic OutputNameEmpty() =>
+        Error("MS0806", "the output file name is empty; give one, such as -o report.html");
+
+    public static Diagnostic OutputIsInput(string scenario) =>
+        Error("MS0807", "the output would overwrite the scenario itself; write the report to another file, such as '" + Path.ChangeExtension(scenario, ".html") + "'");
+
+    public static Diagnostic OutputIsDirectory(string path) =>
+        Error("MS0808", $"the output is a directory; name a file in it, such as '{Path.Combine(path, "report.html")}'");
+
+    public static Diagnostic OutputDirectoryMissing(string directory) =>
+        Error("MS0812", $"there is no directory '{directory}' to write into; create it first");
+
     public static Diagnostic CannotWrite(string target, string reason) =>
         Error("MS0809", $"cannot write {target}: {reason}");
 

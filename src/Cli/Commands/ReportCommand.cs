@@ -27,6 +27,12 @@ public static class ReportCommand
 
     public static int Execute(Settings settings, TextWriter output, TextWriter error)
     {
+        // Before anything runs: a bad target would otherwise be found after running every mode.
+        if (OutputFile.Check(settings.Output, settings.File) is { } bad)
+        {
+            error.Write(CommandErrors.Format("memscript", bad));
+            return ExitCodes.Usage;
+        }
         ulong? at = null;
         if (settings.At is { } text)
         {
@@ -52,14 +58,10 @@ public static class ReportCommand
             if (address is { } gva && process is not null) paths.Add(machine.Explain(process, gva));
         }
         var html = HtmlReport.Render(new ReportContext(settings.File, loaded.Source, runs), paths);
-        try
+        if (OutputFile.Write(settings.Output, html) is { } failed)
         {
-            File.WriteAllText(settings.Output, html);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or DirectoryNotFoundException)
-        {
-            error.WriteLine($"memscript: cannot write {settings.Output}: {e.Message}");
-            return ExitCodes.Usage;
+            error.Write(CommandErrors.Format("memscript", failed));
+            return ExitCodes.InternalError;
         }
         output.WriteLine($"wrote {settings.Output}");
         return runs.All(r => r.Success) ? ExitCodes.Success : ExitCodes.RunFailed;
