@@ -13,6 +13,23 @@ public static class CommandErrors
     private static Diagnostic Error(string code, string message) => new(code, Severity.Error, message, default(TextSpan));
 
     // ---- MS080x: files
+    public static Diagnostic FileNotFound(string? suggestion) =>
+        Error("MS0801", suggestion is null
+            ? "no such file; check the name, and that a relative path starts from the current directory"
+            : $"no such file; did you mean '{suggestion}'?");
+
+    public static Diagnostic InputIsDirectory(string? example) =>
+        Error("MS0802", $"this is a directory, not a scenario; name a .memscript file{(example is null ? "" : $", such as '{example}'")}");
+
+    public static Diagnostic ReadNotPermitted() =>
+        Error("MS0803", "permission denied: this user may not read the file; check its permissions (chmod u+r)");
+
+    public static Diagnostic NameNotUtf8() =>
+        Error("MS0804", "the file exists, but its name is not valid UTF-8, which .NET cannot pass back to the file system (it shows as U+FFFD here); rename the file");
+
+    public static Diagnostic CannotRead(string reason) =>
+        Error("MS0805", $"cannot read the file: {reason}");
+
     public static Diagnostic OutputNameEmpty() =>
         Error("MS0806", "the output file name is empty; give one, such as -o report.html");
 

@@ -16,16 +16,8 @@ public static class ScenarioLoader
     /// <summary>Null when the file cannot be read (the reason is printed to <paramref name="error"/>).</summary>
     public static Loaded? Load(string path, TextWriter error)
     {
-        string text;
-        try
-        {
-            text = File.ReadAllText(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
-        {
-            error.WriteLine($"{path}: error: cannot read the file: {e.Message}");
-            return null;
-        }
+        var text = InputFile.Read(path, error);
+        if (text is null) return null;
         var source = new SourceText(path, text);
         var result = Checker.CheckText(text);
         error.Write(DiagnosticFormatter.FormatAll(source, result.Diagnostics));

@@ -32,8 +32,20 @@ public sealed class LackeyReader : IDisposable
     /// <summary>Opens a trace; <paramref name="displayName"/> is how errors name it.</summary>
     public static LackeyReader Open(string path, string displayName, CancellationToken cancel = default)
     {
-        if (!File.Exists(path)) throw new TraceFormatException($"{displayName}: file not found");
-        return new LackeyReader(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan), displayName, cancel);
+        if (Directory.Exists(path)) throw new TraceFormatException($"{displayName}: this is a directory; replay names a lackey trace file");
+        if (!File.Exists(path)) throw new TraceFormatException($"{displayName}: file not found (a relative path starts from the scenario's directory)");
+        try
+        {
+            return new LackeyReader(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan), displayName, cancel);
+        }
+        catch (UnauthorizedAccessException)
+        {
+            throw new TraceFormatException($"{displayName}: permission denied: this user may not read the trace");
+        }
+        catch (IOException e)
+        {
+            throw new TraceFormatException($"{displayName}: cannot read the trace: {e.Message}");
+        }
     }
 
     public void Dispose() => _stream.Dispose();
@@ -124,7 +136,16 @@ public sealed class LackeyReader : IDisposable
             _start = 0;
         }
         if (_end == _buffer.Length) throw new TraceFormatException($"{_displayName}:{_lineNumber + 1}: line longer than {_buffer.Length} bytes");
-        var read = _stream.Read(_buffer, _end, _buffer.Length - _end);
+        int read;
+        try
+        {
+            read = _stream.Read(_buffer, _end, _buffer.Length - _end);
+        }
+        catch (IOException e)
+        {
+            // The engine reports trace errors at the replay statement; any other exception would end the process.
+            throw new TraceFormatException($"{_displayName}:{_lineNumber + 1}: cannot read the trace: {e.Message}");
+        }
         if (read == 0) _eof = true;
         _end += read;
         _cancel.ThrowIfCancellationRequested();
