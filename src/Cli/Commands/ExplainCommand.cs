@@ -19,7 +19,7 @@ public static class ExplainCommand
         var process = new Option<string>("--process", "-p") { Description = "the process whose tables to walk (default: the one running at that point)" };
         var mode = new Option<string>("--mode", "-m") { Description = "MMU mode (default: the file's mmu line, else ept)" };
         mode.AcceptOnlyFromAmong([.. Vocabulary.Modes.Select(m => m.Name)]);
-        var after = new Option<long?>("--after") { Description = "explain the state after this many accesses of the timeline (default: all)" };
+        var after = CountOptions.OptionalCount("--after", "explain the state after this many accesses of the timeline (default: all)", "right after set-up");
         var command = new Command("explain", "Show the whole translation path of one address: every guest, EPT or shadow entry, the slot, the host page, and what a TLB miss there costs.")
         {
             file, at, process, mode, after,
@@ -66,7 +66,7 @@ public static class ExplainCommand
             return ExitCodes.RunFailed;
         }
         var processName = settings.Process ?? machine.Current?.Name ?? script.Processes[0].Name;
-        output.Write(ExplainPrinter.Print(machine.Explain(processName, gva), settings.File, result.Counters.Accesses));
+        output.Write(ExplainPrinter.Print(machine.Explain(processName, gva), settings.File, result.Counters.Accesses, settings.After));
         return ExitCodes.Success;
     }
 }

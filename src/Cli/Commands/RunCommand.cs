@@ -27,7 +27,7 @@ public static class RunCommand
         var trace = new Option<bool>("--trace", "-t") { Description = "print the event trace (exits, faults, fills) before the report" };
         var format = new Option<string>("--format", "-f") { Description = "report format", DefaultValueFactory = _ => "text" };
         format.AcceptOnlyFromAmong("text", "json", "csv");
-        var maxAccesses = new Option<long>("--max-accesses") { Description = "stop with an error after this many accesses per mode (0: no limit)" };
+        var maxAccesses = CountOptions.Count("--max-accesses", "stop with an error after this many accesses per mode (0: no limit)", "no limit");
         var verbose = new Option<bool>("--verbose", "-v") { Description = "log what the engine does to stderr" };
         var stats = new Option<bool>("--stats") { Description = "print each run's simulation speed, the peak memory and the garbage collections to stderr (for benchmarks)" };
         var command = new Command("run", "Run a scenario's timeline and report cycles, TLB behaviour, walks, exits and faults.")

@@ -82,9 +82,12 @@ public static class TextReport
         };
     }
 
-    /// <summary>Bandwidth at 8 bytes per access, in MB/s (10^6 bytes), as the seed's measurement gives it.</summary>
+    /// <summary>
+    /// Bandwidth at 8 bytes per access, in MB/s (10^6 bytes), as the seed's measurement gives it; "-"
+    /// when nothing was accessed (a segment of flushes or maps), where "0 MB/s" would read as a measurement.
+    /// </summary>
     public static string Bandwidth(long accesses, ulong cycles, ulong hz) =>
-        cycles == 0 ? "-" : (accesses * 8.0 / ((double)cycles / hz) / 1e6).ToString("0", Invariant) + " MB/s";
+        cycles == 0 || accesses == 0 ? "-" : (accesses * 8.0 / ((double)cycles / hz) / 1e6).ToString("0", Invariant) + " MB/s";
 
     private static string ClockText(ulong hz) => (hz / 1e9).ToString("0.###", Invariant) + " GHz";
 
