@@ -109,10 +109,12 @@ public static class RunCommand
                     output.Write(CsvReport.Render(context));
                     break;
                 default:
-                    if (ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected && Environment.GetEnvironmentVariable("NO_COLOR") is null)
-                        TextReport.Render(context, AnsiConsole.Console, plain: false);
+                    var terminal = ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected;
+                    var width = TextReport.Width(Environment.GetEnvironmentVariable("COLUMNS"), terminal ? AnsiConsole.Console.Profile.Width : null);
+                    if (terminal && Environment.GetEnvironmentVariable("NO_COLOR") is null)
+                        TextReport.Render(context, AnsiConsole.Console, plain: false, width);
                     else
-                        output.Write(TextReport.RenderPlain(context));
+                        output.Write(TextReport.RenderPlain(context, width));
                     break;
             }
             return runs.All(r => r.Success) ? ExitCodes.Success : ExitCodes.RunFailed;

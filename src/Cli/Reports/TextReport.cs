@@ -32,39 +32,46 @@ public static class TextReport
         return console;
     }
 
-    /// <summary>Renders to a string with the plain console (what snapshot tests lock in).</summary>
-    public static string RenderPlain(ReportContext context)
+    /// <summary>
+    /// Renders to a string with the plain console (what snapshot tests lock in); <paramref name="width"/>
+    /// is the width tables must fit (null: each as wide as its content).
+    /// </summary>
+    public static string RenderPlain(ReportContext context, int? width = null)
     {
         using var writer = new StringWriter(Invariant) { NewLine = "\n" };
-        Render(context, PlainConsole(writer), plain: true);
+        Render(context, PlainConsole(writer), plain: true, width);
         return writer.ToString().Replace("\r\n", "\n");
     }
 
-    public static void Render(ReportContext context, IAnsiConsole console, bool plain)
+    /// <summary>Renders the report; a table wider than <paramref name="width"/> is split, never wrapped or cut (null: no limit).</summary>
+    public static void Render(ReportContext context, IAnsiConsole console, bool plain, int? width = null)
     {
-        var border = plain ? TableBorder.Ascii : TableBorder.Rounded;
-        if (context.Runs.Count == 1) RenderSingle(context, context.Runs[0], console, border);
-        else RenderComparison(context, console, border);
+        var output = new Output(console, plain ? TableBorder.Ascii : TableBorder.Rounded, width);
+        if (context.Runs.Count == 1) RenderSingle(context, context.Runs[0], output);
+        else RenderComparison(context, output);
     }
 
-    private static Table NewTable(TableBorder border, string title, params string[] columns)
+    /// <summary>
+    /// The width tables must fit: COLUMNS when it is a positive number, else the terminal's width when
+    /// the report goes to one, else none: a file or a pipe gets every table whole, as wide as its content.
+    /// </summary>
+    public static int? Width(string? columns, int? terminalWidth) =>
+        int.TryParse(columns, NumberStyles.None, Invariant, out var n) && n > 0 ? n : terminalWidth;
+
+    /// <summary>Where and how tables are written.</summary>
+    private sealed record Output(IAnsiConsole Console, TableBorder Border, int? Width)
     {
-        var table = new Table().Border(border).Title(Markup.Escape(title));
-        for (var i = 0; i < columns.Length; i++)
-        {
-            var column = new TableColumn(Markup.Escape(columns[i]));
-            if (i > 0) column.RightAligned();
-            table.AddColumn(column);
-        }
-        return table;
+        public void Write(Grid grid) => TableLayout.Write(Console, Border, grid, Width);
     }
+
+    private static Grid NewTable(string title, params string[] columns) => new(title, columns);
 
     // Plain lines bypass Spectre's word wrapping: a diagnostic or a long path must stay one line.
     private static void Raw(IAnsiConsole console, string text) => console.Profile.Out.Writer.Write(text.Replace("\r\n", "\n"));
 
     private static void Line(IAnsiConsole console, string text = "") => Raw(console, text + "\n");
 
-    private static void AddRow(Table table, params string[] cells) => table.AddRow(cells.Select(c => (IRenderable)new Text(c)).ToArray());
+    private static void AddRow(Grid table, params string[] cells) => table.Add(cells);
 
     private static string N(long value) => value.ToString("N0", Invariant);
     private static string N(ulong value) => value.ToString("N0", Invariant);
@@ -91,15 +98,16 @@ public static class TextReport
 
     private static string ClockText(ulong hz) => (hz / 1e9).ToString("0.###", Invariant) + " GHz";
 
-    private static void RenderSingle(ReportContext context, RunResult run, IAnsiConsole console, TableBorder border)
+    private static void RenderSingle(ReportContext context, RunResult run, Output output)
     {
+        var console = output.Console;
         var mode = Vocabulary.ModeName(run.Mode);
         Line(console, $"memscript run {context.DisplayPath} (mode {mode})");
         Line(console);
 
-        var counters = NewTable(border, "Counters", "counter", "value");
+        var counters = NewTable("Counters", "counter", "value");
         foreach (var (name, value) in run.Counters.Named()) AddRow(counters, name, N(value));
-        console.Write(counters);
+        output.Write(counters);
         Line(console);
 
         var hz = run.Options.ClockHz;
@@ -108,15 +116,15 @@ public static class TextReport
         Line(console);
 
         var total = Math.Max(1UL, run.Counters.Cycles);
-        var cycles = NewTable(border, "Where the cycles went", "category", "cycles", "share");
+        var cycles = NewTable("Where the cycles went", "category", "cycles", "share");
         foreach (var (category, value) in CycleBreakdown.Of(run.Counters).Where(c => c.Cycles > 0))
             AddRow(cycles, category, N(value), Percent((double)value / total));
-        console.Write(cycles);
+        output.Write(cycles);
         Line(console);
 
         if (run.Counters.Exits > 0)
         {
-            var exits = NewTable(border, "VM exits by reason", "reason", "number", "count", "share", "cycles", "cycles/exit");
+            var exits = NewTable("VM exits by reason", "reason", "number", "count", "share", "cycles", "cycles/exit");
             for (var i = 0; i < Vocabulary.ExitReasons.Length; i++)
             {
                 var count = run.Counters.ExitsByReason[i];
@@ -126,19 +134,19 @@ public static class TextReport
                 AddRow(exits, reason.Name(), reason.Number()?.ToString(Invariant) ?? "-", N(count),
                     Percent((double)count / run.Counters.Exits), N(c), N(c / (ulong)count));
             }
-            console.Write(exits);
+            output.Write(exits);
             Line(console);
         }
 
-        RenderMarks(context, run, console, border);
+        RenderMarks(run, output);
         RenderOutcome(context, run, console);
     }
 
-    private static void RenderMarks(ReportContext context, RunResult run, IAnsiConsole console, TableBorder border)
+    private static void RenderMarks(RunResult run, Output output)
     {
+        var console = output.Console;
         if (run.Marks.IsEmpty) return;
-        var table = NewTable(border, "Between marks", "segment", "accesses", "cycles", "tlb.misses", "walk.refs", "hv.refs", "exits", "faults", "bandwidth");
-        table.Columns[0].NoWrap();
+        var table = NewTable("Between marks", "segment", "accesses", "cycles", "tlb.misses", "walk.refs", "hv.refs", "exits", "faults", "bandwidth");
         var previous = CounterSet.Zero;
         var previousLabel = "start";
         foreach (var point in Segments(run))
@@ -149,7 +157,7 @@ public static class TextReport
             previous = point.Counters;
             previousLabel = point.Label;
         }
-        console.Write(table);
+        output.Write(table);
         Line(console);
     }
 
@@ -179,14 +187,15 @@ public static class TextReport
         }
     }
 
-    private static void RenderComparison(ReportContext context, IAnsiConsole console, TableBorder border)
+    private static void RenderComparison(ReportContext context, Output output)
     {
+        var console = output.Console;
         var runs = context.Runs;
         Line(console, $"memscript run {context.DisplayPath} (modes {string.Join(", ", runs.Select(r => Vocabulary.ModeName(r.Mode)))})");
         Line(console);
         var columns = new[] { "counter" }.Concat(runs.Select(r => Vocabulary.ModeName(r.Mode))).ToArray();
 
-        var table = NewTable(border, "Comparison", columns);
+        var table = NewTable("Comparison", columns);
         var names = runs.SelectMany(r => r.Counters.Named().Select(n => n.Name)).Distinct().ToList();
         foreach (var name in names)
             AddRow(table, [name, .. runs.Select(r => N(r.Counters.Get(name)))]);
@@ -195,36 +204,35 @@ public static class TextReport
             .. runs.Select(r => baseline.Counters.Cycles == 0 ? "-" : ((double)r.Counters.Cycles / baseline.Counters.Cycles).ToString("0.00", Invariant) + "x")]);
         AddRow(table, ["time at " + ClockText(runs[0].Options.ClockHz), .. runs.Select(r => Time(r.Counters.Cycles, r.Options.ClockHz))]);
         AddRow(table, ["bandwidth", .. runs.Select(r => Bandwidth(r.Counters.Accesses, r.Counters.Cycles, r.Options.ClockHz))]);
-        console.Write(table);
+        output.Write(table);
         Line(console);
 
-        var cycles = NewTable(border, "Where the cycles went", ["category", .. columns[1..]]);
+        var cycles = NewTable("Where the cycles went", ["category", .. columns[1..]]);
         foreach (var (category, kinds) in CycleBreakdown.Categories)
         {
             var values = runs.Select(r => CycleBreakdown.Of(r.Counters).First(c => c.Category == category).Cycles).ToList();
             if (values.All(v => v == 0)) continue;
             AddRow(cycles, [category, .. values.Zip(runs, (v, r) => v == 0 ? "-" : $"{N(v)} ({Percent((double)v / Math.Max(1, r.Counters.Cycles))})")]);
         }
-        console.Write(cycles);
+        output.Write(cycles);
         Line(console);
 
         if (runs.Any(r => r.Counters.Exits > 0))
         {
-            var exits = NewTable(border, "VM exits by reason (count / cycles)", ["reason", .. columns[1..]]);
+            var exits = NewTable("VM exits by reason (count / cycles)", ["reason", .. columns[1..]]);
             for (var i = 0; i < Vocabulary.ExitReasons.Length; i++)
             {
                 if (runs.All(r => r.Counters.ExitsByReason[i] == 0)) continue;
                 AddRow(exits, [((ExitReason)i).Name(), .. runs.Select(r => r.Counters.ExitsByReason[i] == 0 ? "-"
                     : $"{N(r.Counters.ExitsByReason[i])} / {N(r.Counters.CyclesByExit[i])}")]);
             }
-            console.Write(exits);
+            output.Write(exits);
             Line(console);
         }
 
         if (runs.Any(r => !r.Marks.IsEmpty))
         {
-            var marks = NewTable(border, "Cycles between marks (bandwidth)", ["segment", .. columns[1..]]);
-            marks.Columns[0].NoWrap();
+            var marks = NewTable("Cycles between marks (bandwidth)", ["segment", .. columns[1..]]);
             var labels = Segments(runs.First(r => !r.Marks.IsEmpty)).Select(s => s.Label).ToList();
             var previousLabel = "start";
             for (var i = 0; i < labels.Count; i++)
@@ -240,7 +248,7 @@ public static class TextReport
                 AddRow(marks, [$"{previousLabel} -> {labels[i]}", .. cells]);
                 previousLabel = labels[i];
             }
-            console.Write(marks);
+            output.Write(marks);
             Line(console);
         }
 
