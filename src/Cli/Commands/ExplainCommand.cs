@@ -10,7 +10,7 @@ namespace MemScript.Cli.Commands;
 /// <summary><c>memscript explain FILE --at GVA [--process NAME] [--mode M] [--after N]</c>.</summary>
 public static class ExplainCommand
 {
-    public sealed record Settings(string File, string At, string? Process, string? Mode, long? After);
+    public sealed record Settings(string File, string At, string? Process, string? Mode, long? After, long MaxAccesses = 0);
 
     public static Command Create()
     {
@@ -20,11 +20,12 @@ public static class ExplainCommand
         var mode = new Option<string>("--mode", "-m") { Description = "MMU mode (default: the file's mmu line, else ept)" };
         mode.AcceptOnlyFromAmong([.. Vocabulary.Modes.Select(m => m.Name)]);
         var after = CountOptions.OptionalCount("--after", "explain the state after this many accesses of the timeline (default: all)", "right after set-up");
+        var maxAccesses = CountOptions.Count("--max-accesses", "stop with an error after this many accesses (0: no limit)", "no limit");
         var command = new Command("explain", "Show the whole translation path of one address: every guest, EPT or shadow entry, the slot, the host page, and what a TLB miss there costs.")
         {
-            file, at, process, mode, after,
+            file, at, process, mode, after, maxAccesses,
         };
-        command.SetAction(parse => Execute(new Settings(parse.GetValue(file)!, parse.GetValue(at)!, parse.GetValue(process), parse.GetValue(mode), parse.GetValue(after)),
+        command.SetAction(parse => Execute(new Settings(parse.GetValue(file)!, parse.GetValue(at)!, parse.GetValue(process), parse.GetValue(mode), parse.GetValue(after), parse.GetValue(maxAccesses)),
             Console.Out, Console.Error));
         return command;
     }
@@ -37,7 +38,8 @@ public static class ExplainCommand
             : ulong.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out value);
     }
 
-    public static int Execute(Settings settings, TextWriter output, TextWriter error)
+    /// <param name="interrupt">Cancels like Ctrl-C (for tests).</param>
+    public static int Execute(Settings settings, TextWriter output, TextWriter error, CancellationToken interrupt = default)
     {
         if (!TryParseAddress(settings.At, out var gva))
         {
@@ -58,15 +60,23 @@ public static class ExplainCommand
             return ExitCodes.Usage;
         }
         var mode = settings.Mode is null ? script.Machine.Mode : Vocabulary.ParseMode(settings.Mode);
-        var options = new RunOptions { Mode = mode, BaseDirectory = loaded.BaseDirectory };
-        var (result, machine) = ScriptInterpreter.RunAndKeep(script, options, settings.After);
+        using var cancel = new CtrlC(interrupt);
+        // --after stops the run where asked; --max-accesses below it is an error, as in run.
+        var limited = settings.MaxAccesses > 0 && (settings.After is null || settings.After > settings.MaxAccesses);
+        var options = new RunOptions { Mode = mode, BaseDirectory = loaded.BaseDirectory, MaxAccesses = limited ? settings.MaxAccesses : 0, Cancel = cancel.Token };
+        var (result, machine) = ScriptInterpreter.RunAndKeep(script, options, limited ? null : settings.After);
         if (result.Error is { } e)
         {
             error.Write(MemScript.Language.Diagnostics.DiagnosticFormatter.Format(loaded.Source, e));
             return ExitCodes.RunFailed;
         }
         var processName = settings.Process ?? machine.Current?.Name ?? script.Processes[0].Name;
-        output.Write(ExplainPrinter.Print(machine.Explain(processName, gva), settings.File, result.Counters.Accesses, settings.After));
+        output.Write(ExplainPrinter.Print(machine.Explain(processName, gva), settings.File, result.Counters.Accesses, settings.After, result.Interrupted));
+        if (result.Interrupted)
+        {
+            error.WriteLine($"memscript: interrupted after {result.Counters.Accesses} accesses; explained the state at that point");
+            return ExitCodes.RunFailed;
+        }
         return ExitCodes.Success;
     }
 }

@@ -47,21 +47,16 @@ public static class RunCommand
         _ => [Vocabulary.ParseMode(selection)],
     };
 
-    public static int Execute(Settings settings, TextWriter output, TextWriter error)
+    /// <param name="interrupt">Cancels like Ctrl-C (for tests).</param>
+    public static int Execute(Settings settings, TextWriter output, TextWriter error, CancellationToken interrupt = default)
     {
         var loaded = ScenarioLoader.Load(settings.File, error);
         if (loaded is null || loaded.Script is null) return ExitCodes.Usage;
         using var loggerFactory = Logging.Create(settings.Verbose);
         var logger = loggerFactory.CreateLogger("MemScript.Engine");
 
-        using var cancel = new CancellationTokenSource();
-        ConsoleCancelEventHandler onCancel = (_, e) =>
-        {
-            // The first Ctrl-C stops the run cleanly and still prints what ran.
-            e.Cancel = true;
-            cancel.Cancel();
-        };
-        Console.CancelKeyPress += onCancel;
+        // The first Ctrl-C stops the run cleanly and still prints what ran.
+        using var cancel = new CtrlC(interrupt);
         try
         {
             var interactive = !Console.IsErrorRedirected && ReferenceEquals(error, Console.Error);
@@ -100,6 +95,9 @@ public static class RunCommand
                 }
             }
             var context = new ReportContext(settings.File, loaded.Source, runs);
+            // A Ctrl-C that stopped the run must not stop its report too; one pressed while printing does
+            // (and after a first one, a second ends the process).
+            var printing = cancel.Token.IsCancellationRequested ? CancellationToken.None : cancel.Token;
             switch (settings.Format)
             {
                 case "json":
@@ -112,16 +110,19 @@ public static class RunCommand
                     var terminal = ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected;
                     var width = TextReport.Width(Environment.GetEnvironmentVariable("COLUMNS"), terminal ? AnsiConsole.Console.Profile.Width : null);
                     if (terminal && Environment.GetEnvironmentVariable("NO_COLOR") is null)
-                        TextReport.Render(context, AnsiConsole.Console, plain: false, width);
+                        TextReport.Render(context, AnsiConsole.Console, plain: false, width, printing);
                     else
-                        output.Write(TextReport.RenderPlain(context, width));
+                        output.Write(TextReport.RenderPlain(context, width, printing));
                     break;
             }
             return runs.All(r => r.Success) ? ExitCodes.Success : ExitCodes.RunFailed;
         }
-        finally
+        catch (OperationCanceledException) when (cancel.Token.IsCancellationRequested)
         {
-            Console.CancelKeyPress -= onCancel;
+            // Ctrl-C while a long report was printed: whatever reached the terminal stays, the rest is not printed.
+            output.Flush();
+            error.WriteLine("memscript: interrupted while printing the report");
+            return ExitCodes.RunFailed;
         }
     }
 

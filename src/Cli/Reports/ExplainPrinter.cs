@@ -24,12 +24,13 @@ public static class ExplainPrinter
     /// The explanation of <paramref name="path"/>; <paramref name="requested"/> is the <c>--after</c> that
     /// was asked for, said in words when the timeline ended before it.
     /// </summary>
-    public static string Print(TranslationPath path, string file, long accessesDone, long? requested = null)
+    public static string Print(TranslationPath path, string file, long accessesDone, long? requested = null, bool interrupted = false)
     {
         var sb = new StringBuilder();
         sb.Append($"memscript explain {file} --at {H(path.Gva)}\n");
         var when = $"after {Accesses(accessesDone)}";
-        if (requested is { } asked && asked > accessesDone) when += $", the end of the timeline (--after {asked} asked for more)";
+        if (interrupted) when += ", where Ctrl-C stopped the timeline";
+        else if (requested is { } asked && asked > accessesDone) when += $", the end of the timeline (--after {asked} asked for more)";
         sb.Append($"mode {Vocabulary.ModeName(path.Mode)}, process {path.Process} (CR3 = gpa {H(path.Cr3)}), {when}; {path.GuestLevels}-level guest paging\n\n");
 
         var what = path.Mode switch

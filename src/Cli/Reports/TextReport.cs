@@ -36,17 +36,20 @@ public static class TextReport
     /// Renders to a string with the plain console (what snapshot tests lock in); <paramref name="width"/>
     /// is the width tables must fit (null: each as wide as its content).
     /// </summary>
-    public static string RenderPlain(ReportContext context, int? width = null)
+    public static string RenderPlain(ReportContext context, int? width = null, CancellationToken cancel = default)
     {
         using var writer = new StringWriter(Invariant) { NewLine = "\n" };
-        Render(context, PlainConsole(writer), plain: true, width);
+        Render(context, PlainConsole(writer), plain: true, width, cancel);
         return writer.ToString().Replace("\r\n", "\n");
     }
 
-    /// <summary>Renders the report; a table wider than <paramref name="width"/> is split, never wrapped or cut (null: no limit).</summary>
-    public static void Render(ReportContext context, IAnsiConsole console, bool plain, int? width = null)
+    /// <summary>
+    /// Renders the report; a table wider than <paramref name="width"/> is split, never wrapped or cut
+    /// (null: no limit). <paramref name="cancel"/> (Ctrl-C) stops it between rows with an OperationCanceledException.
+    /// </summary>
+    public static void Render(ReportContext context, IAnsiConsole console, bool plain, int? width = null, CancellationToken cancel = default)
     {
-        var output = new Output(console, plain ? TableBorder.Ascii : TableBorder.Rounded, width);
+        var output = new Output(console, plain ? TableBorder.Ascii : TableBorder.Rounded, width, cancel);
         if (context.Runs.Count == 1) RenderSingle(context, context.Runs[0], output);
         else RenderComparison(context, output);
     }
@@ -59,9 +62,9 @@ public static class TextReport
         int.TryParse(columns, NumberStyles.None, Invariant, out var n) && n > 0 ? n : terminalWidth;
 
     /// <summary>Where and how tables are written.</summary>
-    private sealed record Output(IAnsiConsole Console, TableBorder Border, int? Width)
+    private sealed record Output(IAnsiConsole Console, TableBorder Border, int? Width, CancellationToken Cancel)
     {
-        public void Write(Grid grid) => TableLayout.Write(Console, Border, grid, Width);
+        public void Write(Grid grid) => TableLayout.Write(Console, Border, grid, Width, Cancel);
     }
 
     private static Grid NewTable(string title, params string[] columns) => new(title, columns);
@@ -151,6 +154,7 @@ public static class TextReport
         var previousLabel = "start";
         foreach (var point in Segments(run))
         {
+            output.Cancel.ThrowIfCancellationRequested();
             var d = point.Counters.Subtract(previous);
             AddRow(table, $"{previousLabel} -> {point.Label}", N(d.Accesses), N(d.Cycles), N(d.TlbMisses), N(d.WalkRefs), N(d.HvRefs),
                 N(d.Exits), N(d.GuestFaults + d.HostFaults), Bandwidth(d.Accesses, d.Cycles, run.Options.ClockHz));
@@ -234,15 +238,17 @@ public static class TextReport
         {
             var marks = NewTable("Cycles between marks (bandwidth)", ["segment", .. columns[1..]]);
             var labels = Segments(runs.First(r => !r.Marks.IsEmpty)).Select(s => s.Label).ToList();
+            // Each run's points once, not once per row: thousands of marks made this loop quadratic.
+            var points = runs.Select(r => Segments(r).Select(s => s.Counters).ToList()).ToList();
             var previousLabel = "start";
             for (var i = 0; i < labels.Count; i++)
             {
-                var cells = runs.Select(r =>
+                if ((i & 1023) == 1023) output.Cancel.ThrowIfCancellationRequested();
+                var cells = runs.Select((r, m) =>
                 {
-                    var points = Segments(r).Select(s => s.Counters).ToList();
-                    if (i >= points.Count) return "-";
-                    var before = i == 0 ? CounterSet.Zero : points[i - 1];
-                    var d = points[i].Subtract(before);
+                    if (i >= points[m].Count) return "-";
+                    var before = i == 0 ? CounterSet.Zero : points[m][i - 1];
+                    var d = points[m][i].Subtract(before);
                     return $"{N(d.Cycles)} ({Bandwidth(d.Accesses, d.Cycles, r.Options.ClockHz)})";
                 });
                 AddRow(marks, [$"{previousLabel} -> {labels[i]}", .. cells]);
