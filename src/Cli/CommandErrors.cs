@@ -52,6 +52,7 @@ public static class CommandErrors
     public static Diagnostic Internal(string what) =>
         Error("MS0811", $"internal error ({what}); this is a bug in MemScript: please report it with the scenario");
 
-    /// <summary>One line, <c>WHERE: error CODE: message</c>.</summary>
-    public static string Format(string where, Diagnostic diagnostic) => $"{where}: error {diagnostic.Code}: {diagnostic.Message}\n";
+    /// <summary>One line, <c>WHERE: error CODE: message</c>, with control characters in names made visible.</summary>
+    public static string Format(string where, Diagnostic diagnostic) =>
+        $"{DiagnosticFormatter.Escape(where)}: error {diagnostic.Code}: {DiagnosticFormatter.Escape(diagnostic.Message)}\n";
 }

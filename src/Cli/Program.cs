@@ -25,7 +25,8 @@ var exitCode = FatalErrors.Guard(() =>
     var parse = root.Parse(args);
     if (parse.Errors.Count > 0)
     {
-        foreach (var e in parse.Errors) Console.Error.WriteLine($"memscript: {e.Message}");
+        // The messages quote the arguments, which may hold control characters.
+        foreach (var e in parse.Errors) Console.Error.WriteLine($"memscript: {MemScript.Language.Diagnostics.DiagnosticFormatter.Escape(e.Message)}");
         Console.Error.WriteLine("Try 'memscript --help'.");
         return ExitCodes.Usage;
     }

@@ -4,6 +4,7 @@ using MemScript.Cli.Reports;
 using MemScript.Engine.Interpreter;
 using MemScript.Language;
 using MemScript.Language.Checking;
+using static MemScript.Language.Diagnostics.DiagnosticFormatter;
 
 namespace MemScript.Cli.Commands;
 
@@ -43,7 +44,7 @@ public static class ExplainCommand
     {
         if (!TryParseAddress(settings.At, out var gva))
         {
-            error.WriteLine($"memscript: --at '{settings.At}' is not an address (write it like 0x400010)");
+            error.WriteLine($"memscript: --at '{Escape(settings.At)}' is not an address (write it like 0x400010)");
             return ExitCodes.Usage;
         }
         var loaded = ScenarioLoader.Load(settings.File, error);
@@ -51,12 +52,12 @@ public static class ExplainCommand
         var script = loaded.Script;
         if (settings.Process is { } p && script.Processes.All(x => x.Name != p))
         {
-            error.WriteLine($"memscript: no process '{p}' in {settings.File}; it has {string.Join(", ", script.Processes.Select(x => x.Name))}");
+            error.WriteLine($"memscript: no process '{Escape(p)}' in {Escape(settings.File)}; it has {string.Join(", ", script.Processes.Select(x => x.Name))}");
             return ExitCodes.Usage;
         }
         if (script.Processes.IsEmpty)
         {
-            error.WriteLine($"memscript: {settings.File} declares no process to explain");
+            error.WriteLine($"memscript: {Escape(settings.File)} declares no process to explain");
             return ExitCodes.Usage;
         }
         var mode = settings.Mode is null ? script.Machine.Mode : Vocabulary.ParseMode(settings.Mode);

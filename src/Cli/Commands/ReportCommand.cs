@@ -2,6 +2,7 @@ using System.CommandLine;
 using MemScript.Cli.Reports;
 using MemScript.Engine.Inspection;
 using MemScript.Engine.Interpreter;
+using static MemScript.Language.Diagnostics.DiagnosticFormatter;
 
 namespace MemScript.Cli.Commands;
 
@@ -40,7 +41,7 @@ public static class ReportCommand
         {
             if (!ExplainCommand.TryParseAddress(text, out var value))
             {
-                error.WriteLine($"memscript: --at '{text}' is not an address (write it like 0x400010)");
+                error.WriteLine($"memscript: --at '{Escape(text)}' is not an address (write it like 0x400010)");
                 return ExitCodes.Usage;
             }
             at = value;
@@ -58,7 +59,7 @@ public static class ReportCommand
             if (result.Interrupted)
             {
                 // A page of some modes would pass for the whole comparison: write nothing.
-                error.WriteLine($"memscript: interrupted in {Vocabulary.ModeName(mode)}; {settings.Output} was not written (a previous one is unchanged)");
+                error.WriteLine($"memscript: interrupted in {Vocabulary.ModeName(mode)}; {Escape(settings.Output)} was not written (a previous one is unchanged)");
                 return ExitCodes.RunFailed;
             }
             runs.Add(result);
@@ -69,7 +70,7 @@ public static class ReportCommand
         var html = HtmlReport.Render(new ReportContext(settings.File, loaded.Source, runs), paths);
         if (cancel.Token.IsCancellationRequested)
         {
-            error.WriteLine($"memscript: interrupted; {settings.Output} was not written (a previous one is unchanged)");
+            error.WriteLine($"memscript: interrupted; {Escape(settings.Output)} was not written (a previous one is unchanged)");
             return ExitCodes.RunFailed;
         }
         if (OutputFile.Write(settings.Output, html) is { } failed)
@@ -77,7 +78,7 @@ public static class ReportCommand
             error.Write(CommandErrors.Format("memscript", failed));
             return ExitCodes.InternalError;
         }
-        output.WriteLine($"wrote {settings.Output}");
+        output.WriteLine($"wrote {Escape(settings.Output)}");
         return runs.All(r => r.Success) ? ExitCodes.Success : ExitCodes.RunFailed;
     }
 }

@@ -89,7 +89,8 @@ public static class RunCommand
                 foreach (var run in runs)
                 {
                     if (settings.Format == "text") output.WriteLine($"trace ({Vocabulary.ModeName(run.Mode)}):");
-                    var writer = settings.Format == "text" ? output : error;
+                    // The trace quotes mark labels as written: control characters in them are shown, not obeyed.
+                    var writer = new PrintableWriter(settings.Format == "text" ? output : error);
                     TraceFormatter.WriteAll(writer, run.Trace, run.TraceDropped);
                     writer.WriteLine();
                 }

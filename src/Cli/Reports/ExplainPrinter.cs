@@ -27,7 +27,7 @@ public static class ExplainPrinter
     public static string Print(TranslationPath path, string file, long accessesDone, long? requested = null, bool interrupted = false)
     {
         var sb = new StringBuilder();
-        sb.Append($"memscript explain {file} --at {H(path.Gva)}\n");
+        sb.Append($"memscript explain {MemScript.Language.Diagnostics.DiagnosticFormatter.Escape(file)} --at {H(path.Gva)}\n");
         var when = $"after {Accesses(accessesDone)}";
         if (interrupted) when += ", where Ctrl-C stopped the timeline";
         else if (requested is { } asked && asked > accessesDone) when += $", the end of the timeline (--after {asked} asked for more)";

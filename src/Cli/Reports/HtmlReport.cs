@@ -29,7 +29,9 @@ public static class HtmlReport
         [MmuMode.Native] = "#334155", [MmuMode.Software] = "#f59e0b", [MmuMode.Shadow] = "#8b5cf6", [MmuMode.Ept] = "#3b82f6",
     };
 
-    private static string E(string text) => WebUtility.HtmlEncode(text);
+    // Control characters are shown as escapes: HTML-encoding leaves them as they are (a terminal that
+    // shows the file would obey them), and a browser draws nothing for most of them. Tabs stay for the source.
+    private static string E(string text) => WebUtility.HtmlEncode(MemScript.Language.Diagnostics.DiagnosticFormatter.Escape(text, keepTabs: true));
     private static string N(long v) => v.ToString("N0", Invariant);
     private static string N(ulong v) => v.ToString("N0", Invariant);
     private static string F(double v) => v.ToString("0.#", Invariant);

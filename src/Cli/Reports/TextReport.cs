@@ -105,7 +105,7 @@ public static class TextReport
     {
         var console = output.Console;
         var mode = Vocabulary.ModeName(run.Mode);
-        Line(console, $"memscript run {context.DisplayPath} (mode {mode})");
+        Line(console, $"memscript run {DiagnosticFormatter.Escape(context.DisplayPath)} (mode {mode})");
         Line(console);
 
         var counters = NewTable("Counters", "counter", "value");
@@ -165,10 +165,13 @@ public static class TextReport
         Line(console);
     }
 
-    /// <summary>The marks and the end of the run, without an empty last segment when the run ends at a mark.</summary>
+    /// <summary>
+    /// The marks and the end of the run, without an empty last segment when the run ends at a mark; the
+    /// labels with control characters made visible (a label may hold ESC, or a line separator that would split its row).
+    /// </summary>
     private static IEnumerable<(string Label, CounterSet Counters)> Segments(RunResult run)
     {
-        var points = run.Marks.Select(m => (m.Label, m.Counters)).ToList();
+        var points = run.Marks.Select(m => (DiagnosticFormatter.Escape(m.Label), m.Counters)).ToList();
         if (points.Count == 0 || points[^1].Counters.Cycles != run.Counters.Cycles || points[^1].Counters.Accesses != run.Counters.Accesses)
             points.Add(("end", run.Counters));
         return points;
@@ -195,7 +198,7 @@ public static class TextReport
     {
         var console = output.Console;
         var runs = context.Runs;
-        Line(console, $"memscript run {context.DisplayPath} (modes {string.Join(", ", runs.Select(r => Vocabulary.ModeName(r.Mode)))})");
+        Line(console, $"memscript run {DiagnosticFormatter.Escape(context.DisplayPath)} (modes {string.Join(", ", runs.Select(r => Vocabulary.ModeName(r.Mode)))})");
         Line(console);
         var columns = new[] { "counter" }.Concat(runs.Select(r => Vocabulary.ModeName(r.Mode))).ToArray();
 

@@ -117,7 +117,9 @@ public sealed class LackeyReader : IDisposable
             var added = Line(line, addresses[filled..], kinds[filled..]);
             if (added < 0)
             {
-                _pending = new TraceFormatException($"{_displayName}:{_lineNumber}: not a lackey line: '{Shorten(System.Text.Encoding.UTF8.GetString(line))}' (expected 'I  ADDR,SIZE' or ' L|S|M ADDR,SIZE')");
+                // The file and line locate the error; the line itself is not quoted, since a replay path may name
+                // any file (a key, /etc/passwd) and the message reaches reports that are shared.
+                _pending = new TraceFormatException($"{_displayName}:{_lineNumber}: not a lackey line (expected 'I  ADDR,SIZE' or ' L|S|M ADDR,SIZE')");
                 break;
             }
             filled += added;
@@ -173,12 +175,6 @@ public sealed class LackeyReader : IDisposable
     }
 
     private static AccessKind KindOf(byte kind) => kind switch { (byte)'I' => AccessKind.Exec, (byte)'L' => AccessKind.Read, _ => AccessKind.Write };
-
-    private static string Shorten(string line)
-    {
-        var printable = new string(line.Select(c => char.IsControl(c) ? '?' : c).ToArray());
-        return printable.Length > 40 ? printable[..40] + "..." : printable;
-    }
 
     /// <summary>
     /// The length, newline included, of the line at the start of <paramref name="text"/> when it is in

@@ -13,8 +13,9 @@ public static class DiagnosticFormatter
         var (line, column) = source.GetLineColumn(diagnostic.Span.Start);
         var severity = diagnostic.Severity == Severity.Error ? "error" : "warning";
         var sb = new StringBuilder();
-        sb.Append(source.Path).Append(':').Append(line).Append(':').Append(column).Append(": ")
-          .Append(severity).Append(' ').Append(diagnostic.Code).Append(": ").Append(diagnostic.Message).Append('\n');
+        // The path and the message carry user text (labels, replay paths): it must not act on the terminal.
+        sb.Append(Escape(source.Path)).Append(':').Append(line).Append(':').Append(column).Append(": ")
+          .Append(severity).Append(' ').Append(diagnostic.Code).Append(": ").Append(Escape(diagnostic.Message)).Append('\n');
 
         var text = source.GetLine(line);
         var lineStart = diagnostic.Span.Start - (column - 1);
@@ -48,12 +49,41 @@ public static class DiagnosticFormatter
         return sb.ToString();
     }
 
-    // Control characters other than tab would garble a terminal; show them as '?'.
+    // In the quoted source line each unsafe character becomes one '?', so that the caret below stays in place.
     private static string Printable(string line)
     {
         var chars = line.ToCharArray();
         for (var i = 0; i < chars.Length; i++)
-            if (char.IsControl(chars[i]) && chars[i] != '\t') chars[i] = '?';
+            if (chars[i] != '\t' && IsUnsafe(chars[i])) chars[i] = '?';
         return new string(chars);
+    }
+
+    /// <summary>
+    /// Whether a character printed as it is could act on a terminal or break a line: C0 and C1 controls
+    /// and DEL (ESC starts escape sequences, BEL rings, CR rewrites the line, U+0085 is a line break),
+    /// the line and paragraph separators U+2028 and U+2029, and the bidirectional marks and overrides
+    /// that reorder what is shown.
+    /// </summary>
+    public static bool IsUnsafe(char c) =>
+        char.IsControl(c) || c is '\u2028' or '\u2029' or '\u200E' or '\u200F' or (>= '\u202A' and <= '\u202E') or (>= '\u2066' and <= '\u2069');
+
+    /// <summary>
+    /// User text made safe to print: each unsafe character (<see cref="IsUnsafe"/>) is written as an
+    /// escape, <c>\x1B</c> below U+0100 and <c>\u2028</c> above; tabs too unless <paramref name="keepTabs"/>.
+    /// </summary>
+    public static string Escape(string text, bool keepTabs = false)
+    {
+        var first = 0;
+        while (first < text.Length && !(IsUnsafe(text[first]) && !(keepTabs && text[first] == '\t'))) first++;
+        if (first == text.Length) return text;
+        var sb = new StringBuilder(text.Length + 8).Append(text, 0, first);
+        for (var i = first; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (!IsUnsafe(c) || (keepTabs && c == '\t')) sb.Append(c);
+            else if (c < '\u0100') sb.Append("\\x").Append(((int)c).ToString("X2", System.Globalization.CultureInfo.InvariantCulture));
+            else sb.Append("\\u").Append(((int)c).ToString("X4", System.Globalization.CultureInfo.InvariantCulture));
+        }
+        return sb.ToString();
     }
 }
