@@ -99,6 +99,7 @@ public static class RunCommand
             // A Ctrl-C that stopped the run must not stop its report too; one pressed while printing does
             // (and after a first one, a second ends the process).
             var printing = cancel.Token.IsCancellationRequested ? CancellationToken.None : cancel.Token;
+            var terminal = ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected;
             switch (settings.Format)
             {
                 case "json":
@@ -108,7 +109,6 @@ public static class RunCommand
                     output.Write(CsvReport.Render(context));
                     break;
                 default:
-                    var terminal = ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected;
                     var width = TextReport.Width(Environment.GetEnvironmentVariable("COLUMNS"), terminal ? AnsiConsole.Console.Profile.Width : null);
                     if (terminal && Environment.GetEnvironmentVariable("NO_COLOR") is null)
                         TextReport.Render(context, AnsiConsole.Console, plain: false, width, printing);
@@ -116,6 +116,9 @@ public static class RunCommand
                         output.Write(TextReport.RenderPlain(context, width, printing));
                     break;
             }
+            // Failed expectations and run-time errors also go to stderr in every format, so that a report
+            // sent to a file or a pipe does not hide them (on a terminal the text report shows them already).
+            if (settings.Format != "text" || !terminal) error.Write(context.FormatProblems());
             return runs.All(r => r.Success) ? ExitCodes.Success : ExitCodes.RunFailed;
         }
         catch (OperationCanceledException) when (cancel.Token.IsCancellationRequested)

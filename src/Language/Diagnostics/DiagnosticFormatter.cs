@@ -8,14 +8,20 @@ public static class DiagnosticFormatter
 {
     private const int MaxShown = 100;
 
-    public static string Format(SourceText source, Diagnostic diagnostic)
+    /// <summary>The first line alone, <c>file:line:col: error MSxxxx: message</c>, without its line break.</summary>
+    public static string Headline(SourceText source, Diagnostic diagnostic)
     {
         var (line, column) = source.GetLineColumn(diagnostic.Span.Start);
         var severity = diagnostic.Severity == Severity.Error ? "error" : "warning";
-        var sb = new StringBuilder();
         // The path and the message carry user text (labels, replay paths): it must not act on the terminal.
-        sb.Append(Escape(source.Path)).Append(':').Append(line).Append(':').Append(column).Append(": ")
-          .Append(severity).Append(' ').Append(diagnostic.Code).Append(": ").Append(Escape(diagnostic.Message)).Append('\n');
+        return $"{Escape(source.Path)}:{line}:{column}: {severity} {diagnostic.Code}: {Escape(diagnostic.Message)}";
+    }
+
+    public static string Format(SourceText source, Diagnostic diagnostic)
+    {
+        var (line, column) = source.GetLineColumn(diagnostic.Span.Start);
+        var sb = new StringBuilder();
+        sb.Append(Headline(source, diagnostic)).Append('\n');
 
         var text = source.GetLine(line);
         var lineStart = diagnostic.Span.Start - (column - 1);

@@ -101,6 +101,7 @@ public class InjectionTests
 
     [TestCase("text")]
     [TestCase("json")]
+    [TestCase("csv")]
     [TestCase("html")]
     public void A_file_that_is_not_a_trace_is_never_quoted(string format)
     {
