@@ -25,26 +25,40 @@ public sealed class LackeyReader : IDisposable
     // A malformed line found while filling a batch: the accesses before it run first, as they would
     // one by one, and the error is thrown by the next call.
     private TraceFormatException? _pending;
+    private bool _interrupted;
 
     private LackeyReader(FileStream stream, string displayName, CancellationToken cancel) =>
-        (_stream, _displayName, _cancel) = (stream, displayName, cancel);
+        (_stream, _displayName, _cancel, _seekable) = (stream, displayName, cancel, stream.CanSeek);
+
+    // A file on disk is read directly; a pipe (a FIFO, a process substitution) may wait for its writer
+    // without end, so its reads are waited on in a way that Ctrl-C ends.
+    private readonly bool _seekable;
 
     /// <summary>Opens a trace; <paramref name="displayName"/> is how errors name it.</summary>
     public static LackeyReader Open(string path, string displayName, CancellationToken cancel = default)
     {
         if (Directory.Exists(path)) throw new TraceFormatException($"{displayName}: this is a directory; replay names a lackey trace file");
         if (!File.Exists(path)) throw new TraceFormatException($"{displayName}: file not found (a relative path starts from the scenario's directory)");
+        // A FIFO blocks in open() until a writer comes, forever if none does: it is opened on another
+        // thread, so that Ctrl-C still stops the run (the abandoned open ends with the process).
+        var opening = Task.Run(() => new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan));
         try
         {
-            return new LackeyReader(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan), displayName, cancel);
+            opening.Wait(cancel);
+            return new LackeyReader(opening.Result, displayName, cancel);
         }
-        catch (UnauthorizedAccessException)
+        catch (OperationCanceledException)
+        {
+            opening.ContinueWith(t => t.Result.Dispose(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+            throw;
+        }
+        catch (AggregateException e) when (e.InnerException is UnauthorizedAccessException)
         {
             throw new TraceFormatException($"{displayName}: permission denied: this user may not read the trace");
         }
-        catch (IOException e)
+        catch (AggregateException e) when (e.InnerException is IOException io)
         {
-            throw new TraceFormatException($"{displayName}: cannot read the trace: {e.Message}");
+            throw new TraceFormatException($"{displayName}: cannot read the trace: {io.Message}");
         }
     }
 
@@ -58,6 +72,7 @@ public sealed class LackeyReader : IDisposable
     public int Read(Span<ulong> addresses, Span<AccessKind> kinds)
     {
         if (_pending is { } error) throw error;
+        if (_interrupted) _cancel.ThrowIfCancellationRequested();
         if (_done) return 0;
         var filled = 0;
         // A modify line gives two accesses: stop while there is room for it.
@@ -98,6 +113,12 @@ public sealed class LackeyReader : IDisposable
                 catch (TraceFormatException e)
                 {
                     _pending = e;
+                    break;
+                }
+                catch (OperationCanceledException) when (filled > 0)
+                {
+                    // Ctrl-C while a pipe waited: the accesses already read run first, as with an error.
+                    _interrupted = true;
                     break;
                 }
                 continue;
@@ -141,7 +162,20 @@ public sealed class LackeyReader : IDisposable
         int read;
         try
         {
-            read = _stream.Read(_buffer, _end, _buffer.Length - _end);
+            if (_seekable)
+            {
+                read = _stream.Read(_buffer, _end, _buffer.Length - _end);
+            }
+            else
+            {
+                var reading = _stream.ReadAsync(_buffer, _end, _buffer.Length - _end, CancellationToken.None);
+                reading.Wait(_cancel);
+                read = reading.Result;
+            }
+        }
+        catch (AggregateException e) when (e.InnerException is IOException io)
+        {
+            throw new TraceFormatException($"{_displayName}:{_lineNumber + 1}: cannot read the trace: {io.Message}");
         }
         catch (IOException e)
         {
