@@ -77,8 +77,10 @@ public static class HtmlReport
             sb.Append(string.Join(" and ", top.Select(c => $"{E(c.Category)} ({F(100.0 * c.Cycles / total)}%)")));
             sb.Append($"; {N(run.Counters.TlbMisses)} TLB misses, {N(run.Counters.WalkRefs)} walk references, {N(run.Counters.Exits)} exits.</li>\n");
         }
-        foreach (var run in runs.Where(r => !r.Success))
-            sb.Append($"<li class=\"problem\">{Vocabulary.ModeName(run.Mode)}: {(run.Error is { } e ? E($"{e.Code}: {e.Message}") : E($"{run.Expects.Count(x => !x.Passed)} expectation(s) failed"))}</li>\n");
+        // Each failed expectation and run-time error as the text report heads it: file, line, column, code, message.
+        foreach (var run in runs)
+            foreach (var problem in ReportContext.Problems(run))
+                sb.Append($"<li class=\"problem\">{Vocabulary.ModeName(run.Mode)}: {E(MemScript.Language.Diagnostics.DiagnosticFormatter.Headline(context.Source, problem))}</li>\n");
         sb.Append("</ul>\n</section>\n");
     }
 

@@ -54,6 +54,21 @@ public class FormatDiagnosticsTests
     }
 
     [Test]
+    public void The_html_report_lists_each_problem_with_its_position()
+    {
+        string Html(string file)
+        {
+            var target = Path.Combine(Path.GetTempPath(), $"memscript-problems-{Guid.NewGuid():N}.html");
+            ReportCommand.Execute(new ReportCommand.Settings(file, target, "all", null), TextWriter.Null, TextWriter.Null);
+            return File.ReadAllText(target);
+        }
+        var html = Html(Case("error-expect-fails.memscript"));
+        Assert.That(html, Does.Contain("<li class=\"problem\">ept: " + Expect("ept", 91) + "</li>"));
+        Assert.That(System.Text.RegularExpressions.Regex.Matches(html, "<li class=\"problem\">").Count, Is.EqualTo(3));
+        Assert.That(Html(Case("error-replay-malformed.memscript")), Does.Contain("<li class=\"problem\">native: " + Replay));
+    }
+
+    [Test]
     public void Csv_of_a_clean_run_is_the_counters_alone()
     {
         var (code, output, error) = Run(Path.Combine(Paths.Examples, "01-demo-page.memscript"), "all", "csv");
