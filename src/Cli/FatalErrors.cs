@@ -32,17 +32,27 @@ public static class FatalErrors
         }
     }
 
+    /// <summary>
+    /// Whether an exception from a write means the write failed: an IOException (a full disk, a closed
+    /// pipe), or the ArgumentOutOfRangeException that .NET makes of EFBIG (a file-size limit).
+    /// </summary>
+    public static bool IsWriteFailure(Exception e) => e is IOException or ArgumentOutOfRangeException;
+
+    /// <summary>Why a write failed, in words; EFBIG's own message speaks of a parameter.</summary>
+    public static string WriteFailure(Exception e) =>
+        e is ArgumentOutOfRangeException ? "the file would be larger than this process may write (ulimit -f)" : e.Message;
+
     /// <summary>The one line printed for an exception that reached the top.</summary>
     public static string Describe(Exception e) => e switch
     {
-        OutputFailedException output => CommandErrors.Format("memscript", CommandErrors.CannotWrite(output.Stream, output.InnerException!.Message)),
+        OutputFailedException output => CommandErrors.Format("memscript", CommandErrors.CannotWrite(output.Stream, WriteFailure(output.InnerException!))),
         OutOfMemoryException or InsufficientExecutionStackException => CommandErrors.Format("memscript", CommandErrors.OutOfMemory()),
         _ => CommandErrors.Format("memscript", CommandErrors.Internal($"{e.GetType().Name}: {e.Message}")),
     };
 }
 
 /// <summary>A write to a console stream failed; says which stream, so the message can name it.</summary>
-public sealed class OutputFailedException(string stream, Exception inner) : IOException($"cannot write to {stream}: {inner.Message}", inner)
+public sealed class OutputFailedException(string stream, Exception inner) : IOException($"cannot write to {stream}: {FatalErrors.WriteFailure(inner)}", inner)
 {
     public string Stream { get; } = stream;
 }
@@ -66,36 +76,36 @@ public sealed class NamedOutput(TextWriter inner, string name) : TextWriter
     public override void Write(char value)
     {
         try { inner.Write(value); }
-        catch (IOException e) { throw new OutputFailedException(name, e); }
+        catch (Exception e) when (FatalErrors.IsWriteFailure(e)) { throw new OutputFailedException(name, e); }
     }
 
     public override void Write(string? value)
     {
         try { inner.Write(value); }
-        catch (IOException e) { throw new OutputFailedException(name, e); }
+        catch (Exception e) when (FatalErrors.IsWriteFailure(e)) { throw new OutputFailedException(name, e); }
     }
 
     public override void Write(char[] buffer, int index, int count)
     {
         try { inner.Write(buffer, index, count); }
-        catch (IOException e) { throw new OutputFailedException(name, e); }
+        catch (Exception e) when (FatalErrors.IsWriteFailure(e)) { throw new OutputFailedException(name, e); }
     }
 
     public override void Write(ReadOnlySpan<char> buffer)
     {
         try { inner.Write(buffer); }
-        catch (IOException e) { throw new OutputFailedException(name, e); }
+        catch (Exception e) when (FatalErrors.IsWriteFailure(e)) { throw new OutputFailedException(name, e); }
     }
 
     public override void WriteLine(string? value)
     {
         try { inner.WriteLine(value); }
-        catch (IOException e) { throw new OutputFailedException(name, e); }
+        catch (Exception e) when (FatalErrors.IsWriteFailure(e)) { throw new OutputFailedException(name, e); }
     }
 
     public override void Flush()
     {
         try { inner.Flush(); }
-        catch (IOException e) { throw new OutputFailedException(name, e); }
+        catch (Exception e) when (FatalErrors.IsWriteFailure(e)) { throw new OutputFailedException(name, e); }
     }
 }

@@ -79,9 +79,7 @@ public static class OutputFile
             {
                 // The temporary file may never have been created; the error that matters is the one above.
             }
-            var reason = e is ArgumentOutOfRangeException
-                ? "the file would be larger than this process may write (ulimit -f)"
-                : e.Message.Replace($" : '{temporary}'", "", StringComparison.Ordinal).Replace(temporary, target, StringComparison.Ordinal);
+            var reason = FatalErrors.WriteFailure(e).Replace($" : '{temporary}'", "", StringComparison.Ordinal).Replace(temporary, target, StringComparison.Ordinal);
             return CommandErrors.CannotWrite($"'{output}'", reason + "; the previous file, if any, is unchanged");
         }
     }

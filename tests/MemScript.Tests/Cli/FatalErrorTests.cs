@@ -26,6 +26,21 @@ public class FatalErrorTests
     }
 
     [Test]
+    public void Standard_output_past_a_file_size_limit_is_exit_3_with_a_message()
+    {
+        var target = Path.Combine(Path.GetTempPath(), $"memscript-fatal-{Guid.NewGuid():N}.json");
+        // 4 KiB: the JSON of every mode of this example is larger. (The runtime starts under a size
+        // limit only without its double-mapped code pages.)
+        var (code, _, error) = CliProcess.Bash("ulimit -f 4; exec $MEMSCRIPT \"$@\" > \"$TARGET\"",
+            ["run", Path.Combine(Paths.Examples, "06-streaming.memscript"), "--mode", "all", "--format", "json"],
+            new Dictionary<string, string> { ["DOTNET_EnableWriteXorExecute"] = "0", ["TARGET"] = target });
+        File.Delete(target);
+        Assert.That(code, Is.EqualTo(3), error);
+        Assert.That(error, Does.Contain("error MS0809: cannot write standard output: the file would be larger than this process may write (ulimit -f)"));
+        CliProcess.AssertNoStackTrace(error);
+    }
+
+    [Test]
     public void A_full_standard_error_is_exit_3_not_an_abort()
     {
         var (code, _, _) = CliProcess.Bash("exec $MEMSCRIPT \"$@\" 2> /dev/full", ["check", Demo, TempFile("mmu fast\n")]);
