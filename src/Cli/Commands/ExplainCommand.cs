@@ -8,7 +8,7 @@ using static MemScript.Language.Diagnostics.DiagnosticFormatter;
 
 namespace MemScript.Cli.Commands;
 
-/// <summary><c>memscript explain FILE --at GVA [--process NAME] [--mode M] [--after N]</c>.</summary>
+/// <summary><c>memscript explain FILE --at GVA [--process NAME] [--mode M] [--after N] [--max-accesses N]</c>.</summary>
 public static class ExplainCommand
 {
     public sealed record Settings(string File, string At, string? Process, string? Mode, long? After, long MaxAccesses = 0);
@@ -75,7 +75,7 @@ public static class ExplainCommand
         output.Write(ExplainPrinter.Print(machine.Explain(processName, gva), settings.File, result.Counters.Accesses, settings.After, result.Interrupted));
         if (result.Interrupted)
         {
-            error.WriteLine($"memscript: interrupted after {result.Counters.Accesses} accesses; explained the state at that point");
+            error.WriteLine($"memscript: interrupted after {ExplainPrinter.Accesses(result.Counters.Accesses)}; explained the state at that point");
             return ExitCodes.RunFailed;
         }
         return ExitCodes.Success;

@@ -6,7 +6,7 @@ using static MemScript.Language.Diagnostics.DiagnosticFormatter;
 
 namespace MemScript.Cli.Commands;
 
-/// <summary><c>memscript report FILE -o FILE.html [--mode M|all] [--at GVA]</c>.</summary>
+/// <summary><c>memscript report FILE -o FILE.html [--mode M|all] [--at GVA] [--max-accesses N]</c>.</summary>
 public static class ReportCommand
 {
     public sealed record Settings(string File, string Output, string? Mode, string? At, long MaxAccesses = 0);

@@ -96,7 +96,8 @@ public static class ExplainPrinter
         return sb.ToString();
     }
 
-    private static string Accesses(long n) => n == 1 ? "1 access" : $"{n} accesses";
+    /// <summary>"1 access", "2 accesses".</summary>
+    public static string Accesses(long n) => n == 1 ? "1 access" : $"{n} accesses";
 
     private static void PrintEpt(StringBuilder sb, EptPath ept, string title, string indent)
     {
