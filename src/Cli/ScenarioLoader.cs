@@ -21,16 +21,8 @@ public static class ScenarioLoader
     /// </summary>
     public static Loaded? Load(string path, TextWriter error, CheckOptions? options = null, bool warningsAsErrors = false)
     {
-        byte[] bytes;
-        try
-        {
-            bytes = File.ReadAllBytes(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
-        {
-            error.WriteLine($"{path}: error: cannot read the file: {e.Message}");
-            return null;
-        }
+        var bytes = InputFile.ReadBytes(path, error);
+        if (bytes is null) return null;
         var (text, notUtf8) = ScenarioBytes.Decode(bytes);
         var source = new SourceText(path, text);
         var result = notUtf8 is null ? Checker.CheckText(text, options ?? CheckOptions.None) : new CheckResult(null, [notUtf8]);

@@ -29,7 +29,7 @@ public static class CheckCommand
         {
             var loaded = ScenarioLoader.Load(file, error, options, warningsAsErrors);
             if (loaded?.Script is null) clean = false;
-            else output.WriteLine($"{file}: ok");
+            else output.WriteLine($"{MemScript.Language.Diagnostics.DiagnosticFormatter.Escape(file)}: ok");
         }
         return clean ? ExitCodes.Success : ExitCodes.Usage;
     }

@@ -28,7 +28,7 @@ public static class RunCommand
         var trace = new Option<bool>("--trace", "-t") { Description = "print the event trace (exits, faults, fills) before the report" };
         var format = new Option<string>("--format", "-f") { Description = "report format", DefaultValueFactory = _ => "text" };
         format.AcceptOnlyFromAmong("text", "json", "csv");
-        var maxAccesses = new Option<long>("--max-accesses") { Description = "stop with an error after this many accesses per mode (0: no limit)" };
+        var maxAccesses = CountOptions.Count("--max-accesses", "stop with an error after this many accesses per mode (0: no limit)", "no limit");
         var verbose = new Option<bool>("--verbose", "-v") { Description = "log what the engine does to stderr" };
         var stats = new Option<bool>("--stats") { Description = "print each run's simulation speed, the peak memory and the garbage collections to stderr (for benchmarks)" };
         var command = new Command("run", "Run a scenario's timeline and report cycles, TLB behaviour, walks, exits and faults.")
@@ -51,21 +51,16 @@ public static class RunCommand
         _ => [Vocabulary.ParseMode(selection)],
     };
 
-    public static int Execute(Settings settings, TextWriter output, TextWriter error)
+    /// <param name="interrupt">Cancels like Ctrl-C (for tests).</param>
+    public static int Execute(Settings settings, TextWriter output, TextWriter error, CancellationToken interrupt = default)
     {
         var loaded = ScenarioLoader.Load(settings.File, error, settings.Check, settings.WarningsAsErrors);
         if (loaded is null || loaded.Script is null) return ExitCodes.Usage;
         using var loggerFactory = Logging.Create(settings.Verbose);
         var logger = loggerFactory.CreateLogger("MemScript.Engine");
 
-        using var cancel = new CancellationTokenSource();
-        ConsoleCancelEventHandler onCancel = (_, e) =>
-        {
-            // The first Ctrl-C stops the run cleanly and still prints what ran.
-            e.Cancel = true;
-            cancel.Cancel();
-        };
-        Console.CancelKeyPress += onCancel;
+        // The first Ctrl-C stops the run cleanly and still prints what ran.
+        using var cancel = new CtrlC(interrupt);
         try
         {
             var interactive = !Console.IsErrorRedirected && ReferenceEquals(error, Console.Error);
@@ -98,7 +93,8 @@ public static class RunCommand
                 foreach (var run in runs)
                 {
                     if (settings.Format == "text") output.WriteLine($"trace ({Vocabulary.ModeName(run.Mode)}):");
-                    var writer = settings.Format == "text" ? output : error;
+                    // The trace quotes mark labels as written: control characters in them are shown, not obeyed.
+                    var writer = new PrintableWriter(settings.Format == "text" ? output : error);
                     TraceFormatter.WriteAll(writer, run.Trace, run.TraceDropped);
                     writer.WriteLine();
                 }
@@ -108,6 +104,10 @@ public static class RunCommand
             foreach (var w in warnings)
                 error.Write(MemScript.Language.Diagnostics.DiagnosticFormatter.Format(loaded.Source, settings.WarningsAsErrors ? w with { Severity = MemScript.Language.Diagnostics.Severity.Error } : w));
             var context = new ReportContext(settings.File, loaded.Source, runs);
+            // A Ctrl-C that stopped the run must not stop its report too; one pressed while printing does
+            // (and after a first one, a second ends the process).
+            var printing = cancel.Token.IsCancellationRequested ? CancellationToken.None : cancel.Token;
+            var terminal = ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected;
             switch (settings.Format)
             {
                 case "json":
@@ -117,17 +117,24 @@ public static class RunCommand
                     output.Write(CsvReport.Render(context));
                     break;
                 default:
-                    if (ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected && Environment.GetEnvironmentVariable("NO_COLOR") is null)
-                        TextReport.Render(context, AnsiConsole.Console, plain: false);
+                    var width = TextReport.Width(Environment.GetEnvironmentVariable("COLUMNS"), terminal ? AnsiConsole.Console.Profile.Width : null);
+                    if (terminal && Environment.GetEnvironmentVariable("NO_COLOR") is null)
+                        TextReport.Render(context, AnsiConsole.Console, plain: false, width, printing);
                     else
-                        output.Write(TextReport.RenderPlain(context));
+                        output.Write(TextReport.RenderPlain(context, width, printing));
                     break;
             }
+            // Failed expectations and run-time errors also go to stderr in every format, so that a report
+            // sent to a file or a pipe does not hide them (on a terminal the text report shows them already).
+            if (settings.Format != "text" || !terminal) error.Write(context.FormatProblems());
             return runs.All(r => r.Success) && !(settings.WarningsAsErrors && warnings.Count > 0) ? ExitCodes.Success : ExitCodes.RunFailed;
         }
-        finally
+        catch (OperationCanceledException) when (cancel.Token.IsCancellationRequested)
         {
-            Console.CancelKeyPress -= onCancel;
+            // Ctrl-C while a long report was printed: whatever reached the terminal stays, the rest is not printed.
+            output.Flush();
+            error.WriteLine("memscript: interrupted while printing the report");
+            return ExitCodes.RunFailed;
         }
     }
 
@@ -136,16 +143,31 @@ public static class RunCommand
     {
         var clock = Stopwatch.StartNew();
         RunResult? result = null;
+        Exception? failure = null;
         long done = 0;
-        var worker = new Thread(() => result = ScriptInterpreter.Run(script, options with { Progress = n => Interlocked.Exchange(ref done, n) }, logger), 64 * 1024 * 1024);
-        worker.Start();
-        if (worker.Join(TimeSpan.FromSeconds(1))) return result!;
-        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
-        console.Status().Start($"running in {Vocabulary.ModeName(mode)}...", status =>
+        // An exception on the worker (memory running out) would end the process with a stack trace: it is rethrown here instead.
+        var worker = new Thread(() =>
         {
-            while (!worker.Join(200))
-                status.Status($"running in {Vocabulary.ModeName(mode)}: {Interlocked.Read(ref done):N0} accesses, {clock.Elapsed.TotalSeconds:0.0} s (Ctrl-C stops and reports)");
-        });
+            try
+            {
+                result = ScriptInterpreter.Run(script, options with { Progress = n => Interlocked.Exchange(ref done, n) }, logger);
+            }
+            catch (Exception e)
+            {
+                failure = e;
+            }
+        }, 64 * 1024 * 1024);
+        worker.Start();
+        if (!worker.Join(TimeSpan.FromSeconds(1)))
+        {
+            var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+            console.Status().Start($"running in {Vocabulary.ModeName(mode)}...", status =>
+            {
+                while (!worker.Join(200))
+                    status.Status($"running in {Vocabulary.ModeName(mode)}: {Interlocked.Read(ref done):N0} accesses, {clock.Elapsed.TotalSeconds:0.0} s (Ctrl-C stops and reports)");
+            });
+        }
+        if (failure is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
         return result!;
     }
 }

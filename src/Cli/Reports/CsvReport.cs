@@ -1,9 +1,14 @@
 using System.Globalization;
 using System.Text;
+using MemScript.Language.Diagnostics;
 
 namespace MemScript.Cli.Reports;
 
-/// <summary><c>--format csv</c>: one row per counter, a column per mode, for spreadsheets.</summary>
+/// <summary>
+/// <c>--format csv</c>: one row per counter, a column per mode, for spreadsheets. A run that failed adds
+/// rows in the same columns: one per failed expectation and one for run-time errors, each cell the
+/// diagnostic line of that mode (<c>file:line:col: error MSxxxx: message</c>) or empty where it held.
+/// </summary>
 public static class CsvReport
 {
     public static string Render(ReportContext context)
@@ -16,13 +21,32 @@ public static class CsvReport
         foreach (var name in names)
         {
             sb.Append(name);
+            foreach (var run in context.Runs) sb.Append(',').Append(run.Counters.Get(name).ToString(CultureInfo.InvariantCulture));
+            sb.Append('\n');
+        }
+
+        // One row per expectation that failed in some mode, in source order; then one for run-time errors.
+        var failedSpans = context.Runs.SelectMany(r => r.Expects.Where(e => !e.Passed).Select(e => e.Span)).Distinct().OrderBy(s => s.Start).ToList();
+        foreach (var span in failedSpans)
+        {
+            sb.Append("failed expect");
             foreach (var run in context.Runs)
             {
-                var value = run.Counters.Named().FirstOrDefault(n => n.Name == name).Value;
-                sb.Append(',').Append(value.ToString(CultureInfo.InvariantCulture));
+                var failed = ReportContext.Problems(run).FirstOrDefault(d => d.Code == "MS0701" && d.Span == span);
+                sb.Append(',').Append(failed is null ? "" : Field(DiagnosticFormatter.Headline(context.Source, failed)));
             }
+            sb.Append('\n');
+        }
+        if (context.Runs.Any(r => r.Error is not null))
+        {
+            sb.Append("error");
+            foreach (var run in context.Runs) sb.Append(',').Append(run.Error is { } e ? Field(DiagnosticFormatter.Headline(context.Source, e)) : "");
             sb.Append('\n');
         }
         return sb.ToString();
     }
+
+    /// <summary>A field quoted as RFC 4180 asks when it holds a comma, a quote or a line break.</summary>
+    private static string Field(string text) =>
+        text.AsSpan().IndexOfAny(",\"\r\n") < 0 ? text : "\"" + text.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
 }

@@ -20,11 +20,18 @@ public static class ExplainPrinter
         5 => "PML5", 4 => levels == 5 || level == 4 ? "PML4" : "PML4", 3 => "PDPT", 2 => "PD", _ => "PT",
     };
 
-    public static string Print(TranslationPath path, string file, long accessesDone)
+    /// <summary>
+    /// The explanation of <paramref name="path"/>; <paramref name="requested"/> is the <c>--after</c> that
+    /// was asked for, said in words when the timeline ended before it.
+    /// </summary>
+    public static string Print(TranslationPath path, string file, long accessesDone, long? requested = null, bool interrupted = false)
     {
         var sb = new StringBuilder();
-        sb.Append($"memscript explain {file} --at {H(path.Gva)}\n");
-        sb.Append($"mode {Vocabulary.ModeName(path.Mode)}, process {path.Process} (CR3 = gpa {H(path.Cr3)}), after {accessesDone} accesses; {path.GuestLevels}-level guest paging\n\n");
+        sb.Append($"memscript explain {MemScript.Language.Diagnostics.DiagnosticFormatter.Escape(file)} --at {H(path.Gva)}\n");
+        var when = $"after {Accesses(accessesDone)}";
+        if (interrupted) when += ", where Ctrl-C stopped the timeline";
+        else if (requested is { } asked && asked > accessesDone) when += $", the end of the timeline (--after {asked} asked for more)";
+        sb.Append($"mode {Vocabulary.ModeName(path.Mode)}, process {path.Process} (CR3 = gpa {H(path.Cr3)}), {when}; {path.GuestLevels}-level guest paging\n\n");
 
         var what = path.Mode switch
         {
@@ -78,13 +85,19 @@ public static class ExplainPrinter
         }
 
         sb.Append($"\noutcome: {path.Outcome}\n");
+        var references = path.Mode == MmuMode.Software ? path.HypervisorReferences : path.MissReferences;
         sb.Append(path.Mode switch
         {
+            // No reference (a non-canonical address faults before any walk): no exit or cost per reference to quote.
+            _ when references == 0 => $"a TLB miss here makes no walk reference and costs {path.MissCycles} cycles (see the outcome above)\n",
             MmuMode.Software => $"a TLB miss here costs an MMU_TRAP exit and {path.HypervisorReferences} hypervisor references with their slot lookups: {path.MissCycles} cycles\n",
-            _ => $"a TLB miss here costs {path.MissReferences} walk reference{(path.MissReferences == 1 ? "" : "s")}: {path.MissCycles} cycles at walk-ref {path.MissCycles / (ulong)Math.Max(1, path.MissReferences)}\n",
+            _ => $"a TLB miss here costs {path.MissReferences} walk reference{(path.MissReferences == 1 ? "" : "s")}: {path.MissCycles} cycles at walk-ref {path.MissCycles / (ulong)path.MissReferences}\n",
         });
         return sb.ToString();
     }
+
+    /// <summary>"1 access", "2 accesses".</summary>
+    public static string Accesses(long n) => n == 1 ? "1 access" : $"{n} accesses";
 
     private static void PrintEpt(StringBuilder sb, EptPath ept, string title, string indent)
     {

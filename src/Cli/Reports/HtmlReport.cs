@@ -29,7 +29,9 @@ public static class HtmlReport
         [MmuMode.Native] = "#334155", [MmuMode.Software] = "#f59e0b", [MmuMode.Shadow] = "#8b5cf6", [MmuMode.Ept] = "#3b82f6",
     };
 
-    private static string E(string text) => WebUtility.HtmlEncode(text);
+    // Control characters are shown as escapes: HTML-encoding leaves them as they are (a terminal that
+    // shows the file would obey them), and a browser draws nothing for most of them. Tabs stay for the source.
+    private static string E(string text) => WebUtility.HtmlEncode(MemScript.Language.Diagnostics.DiagnosticFormatter.Escape(text, keepTabs: true));
     private static string N(long v) => v.ToString("N0", Invariant);
     private static string N(ulong v) => v.ToString("N0", Invariant);
     private static string F(double v) => v.ToString("0.#", Invariant);
@@ -75,8 +77,10 @@ public static class HtmlReport
             sb.Append(string.Join(" and ", top.Select(c => $"{E(c.Category)} ({F(100.0 * c.Cycles / total)}%)")));
             sb.Append($"; {N(run.Counters.TlbMisses)} TLB misses, {N(run.Counters.WalkRefs)} walk references, {N(run.Counters.Exits)} exits.</li>\n");
         }
-        foreach (var run in runs.Where(r => !r.Success))
-            sb.Append($"<li class=\"problem\">{Vocabulary.ModeName(run.Mode)}: {(run.Error is { } e ? E($"{e.Code}: {e.Message}") : E($"{run.Expects.Count(x => !x.Passed)} expectation(s) failed"))}</li>\n");
+        // Each failed expectation and run-time error as the text report heads it: file, line, column, code, message.
+        foreach (var run in runs)
+            foreach (var problem in ReportContext.Problems(run))
+                sb.Append($"<li class=\"problem\">{Vocabulary.ModeName(run.Mode)}: {E(MemScript.Language.Diagnostics.DiagnosticFormatter.Headline(context.Source, problem))}</li>\n");
         sb.Append("</ul>\n</section>\n");
     }
 

@@ -4,6 +4,7 @@ using System.Text.Json;
 using MemScript.Engine.Accounting;
 using MemScript.Engine.Interpreter;
 using MemScript.Language;
+using MemScript.Language.Diagnostics;
 using MemScript.Language.Syntax;
 
 namespace MemScript.Cli.Reports;
@@ -19,7 +20,7 @@ public static class JsonReport
             w.WriteStartObject();
             w.WriteString("file", context.DisplayPath);
             w.WriteStartArray("runs");
-            foreach (var run in context.Runs) WriteRun(w, run, context.Source);
+            foreach (var run in context.Runs) WriteRun(w, run, context);
             w.WriteEndArray();
             w.WriteEndObject();
         }
@@ -33,8 +34,18 @@ public static class JsonReport
         w.WriteEndObject();
     }
 
-    private static void WriteRun(Utf8JsonWriter w, RunResult run, SourceText source)
+    /// <summary>Where a diagnostic points: the file, then the one-based line and column, as in the text.</summary>
+    private static void WritePosition(Utf8JsonWriter w, ReportContext context, TextSpan span, bool withFile)
     {
+        var (line, column) = context.Source.GetLineColumn(span.Start);
+        if (withFile) w.WriteString("file", context.DisplayPath);
+        w.WriteNumber("line", line);
+        w.WriteNumber("column", column);
+    }
+
+    private static void WriteRun(Utf8JsonWriter w, RunResult run, ReportContext context)
+    {
+        var source = context.Source;
         w.WriteStartObject();
         w.WriteString("mode", Vocabulary.ModeName(run.Mode));
         WriteCounters(w, "counters", run.Counters);
@@ -52,13 +63,21 @@ public static class JsonReport
         foreach (var e in run.Expects)
         {
             w.WriteStartObject();
-            w.WriteNumber("line", source.GetLineColumn(e.Span.Start).Line);
+            WritePosition(w, context, e.Span, withFile: false);
             w.WriteString("counter", e.Counter);
             if (e.Since is not null) w.WriteString("since", e.Since);
             w.WriteString("op", AstPrinter.CompareText(e.Op));
             w.WriteNumber("expected", e.Expected);
             w.WriteNumber("actual", e.Actual);
             w.WriteBoolean("passed", e.Passed);
+            if (!e.Passed)
+            {
+                // A failed expectation is a diagnostic: it carries what the text report prints for it.
+                var failed = Errors.ExpectFailed(e.Span, ScriptInterpreter.Describe(e, run.Mode));
+                w.WriteString("file", context.DisplayPath);
+                w.WriteString("code", failed.Code);
+                w.WriteString("message", failed.Message);
+            }
             w.WriteEndObject();
         }
         w.WriteEndArray();
@@ -67,7 +86,7 @@ public static class JsonReport
             w.WriteStartObject("error");
             w.WriteString("code", error.Code);
             w.WriteString("message", error.Message);
-            w.WriteNumber("line", source.GetLineColumn(error.Span.Start).Line);
+            WritePosition(w, context, error.Span, withFile: true);
             w.WriteEndObject();
         }
         if (run.Interrupted) w.WriteBoolean("interrupted", true);

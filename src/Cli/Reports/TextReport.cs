@@ -32,39 +32,49 @@ public static class TextReport
         return console;
     }
 
-    /// <summary>Renders to a string with the plain console (what snapshot tests lock in).</summary>
-    public static string RenderPlain(ReportContext context)
+    /// <summary>
+    /// Renders to a string with the plain console (what snapshot tests lock in); <paramref name="width"/>
+    /// is the width tables must fit (null: each as wide as its content).
+    /// </summary>
+    public static string RenderPlain(ReportContext context, int? width = null, CancellationToken cancel = default)
     {
         using var writer = new StringWriter(Invariant) { NewLine = "\n" };
-        Render(context, PlainConsole(writer), plain: true);
+        Render(context, PlainConsole(writer), plain: true, width, cancel);
         return writer.ToString().Replace("\r\n", "\n");
     }
 
-    public static void Render(ReportContext context, IAnsiConsole console, bool plain)
+    /// <summary>
+    /// Renders the report; a table wider than <paramref name="width"/> is split, never wrapped or cut
+    /// (null: no limit). <paramref name="cancel"/> (Ctrl-C) stops it between rows with an OperationCanceledException.
+    /// </summary>
+    public static void Render(ReportContext context, IAnsiConsole console, bool plain, int? width = null, CancellationToken cancel = default)
     {
-        var border = plain ? TableBorder.Ascii : TableBorder.Rounded;
-        if (context.Runs.Count == 1) RenderSingle(context, context.Runs[0], console, border);
-        else RenderComparison(context, console, border);
+        var output = new Output(console, plain ? TableBorder.Ascii : TableBorder.Rounded, width, cancel);
+        if (context.Runs.Count == 1) RenderSingle(context, context.Runs[0], output);
+        else RenderComparison(context, output);
     }
 
-    private static Table NewTable(TableBorder border, string title, params string[] columns)
+    /// <summary>
+    /// The width tables must fit: COLUMNS when it is a positive number, else the terminal's width when
+    /// the report goes to one, else none: a file or a pipe gets every table whole, as wide as its content.
+    /// </summary>
+    public static int? Width(string? columns, int? terminalWidth) =>
+        int.TryParse(columns, NumberStyles.None, Invariant, out var n) && n > 0 ? n : terminalWidth;
+
+    /// <summary>Where and how tables are written.</summary>
+    private sealed record Output(IAnsiConsole Console, TableBorder Border, int? Width, CancellationToken Cancel)
     {
-        var table = new Table().Border(border).Title(Markup.Escape(title));
-        for (var i = 0; i < columns.Length; i++)
-        {
-            var column = new TableColumn(Markup.Escape(columns[i]));
-            if (i > 0) column.RightAligned();
-            table.AddColumn(column);
-        }
-        return table;
+        public void Write(Grid grid) => TableLayout.Write(Console, Border, grid, Width, Cancel);
     }
+
+    private static Grid NewTable(string title, params string[] columns) => new(title, columns);
 
     // Plain lines bypass Spectre's word wrapping: a diagnostic or a long path must stay one line.
     private static void Raw(IAnsiConsole console, string text) => console.Profile.Out.Writer.Write(text.Replace("\r\n", "\n"));
 
     private static void Line(IAnsiConsole console, string text = "") => Raw(console, text + "\n");
 
-    private static void AddRow(Table table, params string[] cells) => table.AddRow(cells.Select(c => (IRenderable)new Text(c)).ToArray());
+    private static void AddRow(Grid table, params string[] cells) => table.Add(cells);
 
     private static string N(long value) => value.ToString("N0", Invariant);
     private static string N(ulong value) => value.ToString("N0", Invariant);
@@ -82,21 +92,25 @@ public static class TextReport
         };
     }
 
-    /// <summary>Bandwidth at 8 bytes per access, in MB/s (10^6 bytes), as the seed's measurement gives it.</summary>
+    /// <summary>
+    /// Bandwidth at 8 bytes per access, in MB/s (10^6 bytes), as the seed's measurement gives it; "-"
+    /// when nothing was accessed (a segment of flushes or maps), where "0 MB/s" would read as a measurement.
+    /// </summary>
     public static string Bandwidth(long accesses, ulong cycles, ulong hz) =>
-        cycles == 0 ? "-" : (accesses * 8.0 / ((double)cycles / hz) / 1e6).ToString("0", Invariant) + " MB/s";
+        cycles == 0 || accesses == 0 ? "-" : (accesses * 8.0 / ((double)cycles / hz) / 1e6).ToString("0", Invariant) + " MB/s";
 
     private static string ClockText(ulong hz) => (hz / 1e9).ToString("0.###", Invariant) + " GHz";
 
-    private static void RenderSingle(ReportContext context, RunResult run, IAnsiConsole console, TableBorder border)
+    private static void RenderSingle(ReportContext context, RunResult run, Output output)
     {
+        var console = output.Console;
         var mode = Vocabulary.ModeName(run.Mode);
-        Line(console, $"memscript run {context.DisplayPath} (mode {mode})");
+        Line(console, $"memscript run {DiagnosticFormatter.Escape(context.DisplayPath)} (mode {mode})");
         Line(console);
 
-        var counters = NewTable(border, "Counters", "counter", "value");
+        var counters = NewTable("Counters", "counter", "value");
         foreach (var (name, value) in run.Counters.Named()) AddRow(counters, name, N(value));
-        console.Write(counters);
+        output.Write(counters);
         Line(console);
 
         var hz = run.Options.ClockHz;
@@ -105,15 +119,15 @@ public static class TextReport
         Line(console);
 
         var total = Math.Max(1UL, run.Counters.Cycles);
-        var cycles = NewTable(border, "Where the cycles went", "category", "cycles", "share");
+        var cycles = NewTable("Where the cycles went", "category", "cycles", "share");
         foreach (var (category, value) in CycleBreakdown.Of(run.Counters).Where(c => c.Cycles > 0))
             AddRow(cycles, category, N(value), Percent((double)value / total));
-        console.Write(cycles);
+        output.Write(cycles);
         Line(console);
 
         if (run.Counters.Exits > 0)
         {
-            var exits = NewTable(border, "VM exits by reason", "reason", "number", "count", "share", "cycles", "cycles/exit");
+            var exits = NewTable("VM exits by reason", "reason", "number", "count", "share", "cycles", "cycles/exit");
             for (var i = 0; i < Vocabulary.ExitReasons.Length; i++)
             {
                 var count = run.Counters.ExitsByReason[i];
@@ -123,37 +137,41 @@ public static class TextReport
                 AddRow(exits, reason.Name(), reason.Number()?.ToString(Invariant) ?? "-", N(count),
                     Percent((double)count / run.Counters.Exits), N(c), N(c / (ulong)count));
             }
-            console.Write(exits);
+            output.Write(exits);
             Line(console);
         }
 
-        RenderMarks(context, run, console, border);
+        RenderMarks(run, output);
         RenderOutcome(context, run, console);
     }
 
-    private static void RenderMarks(ReportContext context, RunResult run, IAnsiConsole console, TableBorder border)
+    private static void RenderMarks(RunResult run, Output output)
     {
+        var console = output.Console;
         if (run.Marks.IsEmpty) return;
-        var table = NewTable(border, "Between marks", "segment", "accesses", "cycles", "tlb.misses", "walk.refs", "hv.refs", "exits", "faults", "bandwidth");
-        table.Columns[0].NoWrap();
+        var table = NewTable("Between marks", "segment", "accesses", "cycles", "tlb.misses", "walk.refs", "hv.refs", "exits", "faults", "bandwidth");
         var previous = CounterSet.Zero;
         var previousLabel = "start";
         foreach (var point in Segments(run))
         {
+            output.Cancel.ThrowIfCancellationRequested();
             var d = point.Counters.Subtract(previous);
             AddRow(table, $"{previousLabel} -> {point.Label}", N(d.Accesses), N(d.Cycles), N(d.TlbMisses), N(d.WalkRefs), N(d.HvRefs),
                 N(d.Exits), N(d.GuestFaults + d.HostFaults), Bandwidth(d.Accesses, d.Cycles, run.Options.ClockHz));
             previous = point.Counters;
             previousLabel = point.Label;
         }
-        console.Write(table);
+        output.Write(table);
         Line(console);
     }
 
-    /// <summary>The marks and the end of the run, without an empty last segment when the run ends at a mark.</summary>
+    /// <summary>
+    /// The marks and the end of the run, without an empty last segment when the run ends at a mark; the
+    /// labels with control characters made visible (a label may hold ESC, or a line separator that would split its row).
+    /// </summary>
     private static IEnumerable<(string Label, CounterSet Counters)> Segments(RunResult run)
     {
-        var points = run.Marks.Select(m => (m.Label, m.Counters)).ToList();
+        var points = run.Marks.Select(m => (DiagnosticFormatter.Escape(m.Label), m.Counters)).ToList();
         if (points.Count == 0 || points[^1].Counters.Cycles != run.Counters.Cycles || points[^1].Counters.Accesses != run.Counters.Accesses)
             points.Add(("end", run.Counters));
         return points;
@@ -176,14 +194,15 @@ public static class TextReport
         }
     }
 
-    private static void RenderComparison(ReportContext context, IAnsiConsole console, TableBorder border)
+    private static void RenderComparison(ReportContext context, Output output)
     {
+        var console = output.Console;
         var runs = context.Runs;
-        Line(console, $"memscript run {context.DisplayPath} (modes {string.Join(", ", runs.Select(r => Vocabulary.ModeName(r.Mode)))})");
+        Line(console, $"memscript run {DiagnosticFormatter.Escape(context.DisplayPath)} (modes {string.Join(", ", runs.Select(r => Vocabulary.ModeName(r.Mode)))})");
         Line(console);
         var columns = new[] { "counter" }.Concat(runs.Select(r => Vocabulary.ModeName(r.Mode))).ToArray();
 
-        var table = NewTable(border, "Comparison", columns);
+        var table = NewTable("Comparison", columns);
         var names = runs.SelectMany(r => r.Counters.Named().Select(n => n.Name)).Distinct().ToList();
         foreach (var name in names)
             AddRow(table, [name, .. runs.Select(r => N(r.Counters.Get(name)))]);
@@ -192,52 +211,53 @@ public static class TextReport
             .. runs.Select(r => baseline.Counters.Cycles == 0 ? "-" : ((double)r.Counters.Cycles / baseline.Counters.Cycles).ToString("0.00", Invariant) + "x")]);
         AddRow(table, ["time at " + ClockText(runs[0].Options.ClockHz), .. runs.Select(r => Time(r.Counters.Cycles, r.Options.ClockHz))]);
         AddRow(table, ["bandwidth", .. runs.Select(r => Bandwidth(r.Counters.Accesses, r.Counters.Cycles, r.Options.ClockHz))]);
-        console.Write(table);
+        output.Write(table);
         Line(console);
 
-        var cycles = NewTable(border, "Where the cycles went", ["category", .. columns[1..]]);
+        var cycles = NewTable("Where the cycles went", ["category", .. columns[1..]]);
         foreach (var (category, kinds) in CycleBreakdown.Categories)
         {
             var values = runs.Select(r => CycleBreakdown.Of(r.Counters).First(c => c.Category == category).Cycles).ToList();
             if (values.All(v => v == 0)) continue;
             AddRow(cycles, [category, .. values.Zip(runs, (v, r) => v == 0 ? "-" : $"{N(v)} ({Percent((double)v / Math.Max(1, r.Counters.Cycles))})")]);
         }
-        console.Write(cycles);
+        output.Write(cycles);
         Line(console);
 
         if (runs.Any(r => r.Counters.Exits > 0))
         {
-            var exits = NewTable(border, "VM exits by reason (count / cycles)", ["reason", .. columns[1..]]);
+            var exits = NewTable("VM exits by reason (count / cycles)", ["reason", .. columns[1..]]);
             for (var i = 0; i < Vocabulary.ExitReasons.Length; i++)
             {
                 if (runs.All(r => r.Counters.ExitsByReason[i] == 0)) continue;
                 AddRow(exits, [((ExitReason)i).Name(), .. runs.Select(r => r.Counters.ExitsByReason[i] == 0 ? "-"
                     : $"{N(r.Counters.ExitsByReason[i])} / {N(r.Counters.CyclesByExit[i])}")]);
             }
-            console.Write(exits);
+            output.Write(exits);
             Line(console);
         }
 
         if (runs.Any(r => !r.Marks.IsEmpty))
         {
-            var marks = NewTable(border, "Cycles between marks (bandwidth)", ["segment", .. columns[1..]]);
-            marks.Columns[0].NoWrap();
+            var marks = NewTable("Cycles between marks (bandwidth)", ["segment", .. columns[1..]]);
             var labels = Segments(runs.First(r => !r.Marks.IsEmpty)).Select(s => s.Label).ToList();
+            // Each run's points once, not once per row: thousands of marks made this loop quadratic.
+            var points = runs.Select(r => Segments(r).Select(s => s.Counters).ToList()).ToList();
             var previousLabel = "start";
             for (var i = 0; i < labels.Count; i++)
             {
-                var cells = runs.Select(r =>
+                if ((i & 1023) == 1023) output.Cancel.ThrowIfCancellationRequested();
+                var cells = runs.Select((r, m) =>
                 {
-                    var points = Segments(r).Select(s => s.Counters).ToList();
-                    if (i >= points.Count) return "-";
-                    var before = i == 0 ? CounterSet.Zero : points[i - 1];
-                    var d = points[i].Subtract(before);
+                    if (i >= points[m].Count) return "-";
+                    var before = i == 0 ? CounterSet.Zero : points[m][i - 1];
+                    var d = points[m][i].Subtract(before);
                     return $"{N(d.Cycles)} ({Bandwidth(d.Accesses, d.Cycles, r.Options.ClockHz)})";
                 });
                 AddRow(marks, [$"{previousLabel} -> {labels[i]}", .. cells]);
                 previousLabel = labels[i];
             }
-            console.Write(marks);
+            output.Write(marks);
             Line(console);
         }
 

@@ -25,15 +25,41 @@ public sealed class LackeyReader : IDisposable
     // A malformed line found while filling a batch: the accesses before it run first, as they would
     // one by one, and the error is thrown by the next call.
     private TraceFormatException? _pending;
+    private bool _interrupted;
 
     private LackeyReader(FileStream stream, string displayName, CancellationToken cancel) =>
-        (_stream, _displayName, _cancel) = (stream, displayName, cancel);
+        (_stream, _displayName, _cancel, _seekable) = (stream, displayName, cancel, stream.CanSeek);
+
+    // A file on disk is read directly; a pipe (a FIFO, a process substitution) may wait for its writer
+    // without end, so its reads are waited on in a way that Ctrl-C ends.
+    private readonly bool _seekable;
 
     /// <summary>Opens a trace; <paramref name="displayName"/> is how errors name it.</summary>
     public static LackeyReader Open(string path, string displayName, CancellationToken cancel = default)
     {
-        if (!File.Exists(path)) throw new TraceFormatException($"{displayName}: file not found");
-        return new LackeyReader(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan), displayName, cancel);
+        if (Directory.Exists(path)) throw new TraceFormatException($"{displayName}: this is a directory; replay names a lackey trace file");
+        if (!File.Exists(path)) throw new TraceFormatException($"{displayName}: file not found (a relative path starts from the scenario's directory)");
+        // A FIFO blocks in open() until a writer comes, forever if none does: it is opened on another
+        // thread, so that Ctrl-C still stops the run (the abandoned open ends with the process).
+        var opening = Task.Run(() => new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan));
+        try
+        {
+            opening.Wait(cancel);
+            return new LackeyReader(opening.Result, displayName, cancel);
+        }
+        catch (OperationCanceledException)
+        {
+            opening.ContinueWith(t => t.Result.Dispose(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+            throw;
+        }
+        catch (AggregateException e) when (e.InnerException is UnauthorizedAccessException)
+        {
+            throw new TraceFormatException($"{displayName}: permission denied: this user may not read the trace");
+        }
+        catch (AggregateException e) when (e.InnerException is IOException io)
+        {
+            throw new TraceFormatException($"{displayName}: cannot read the trace: {io.Message}");
+        }
     }
 
     public void Dispose() => _stream.Dispose();
@@ -46,6 +72,7 @@ public sealed class LackeyReader : IDisposable
     public int Read(Span<ulong> addresses, Span<AccessKind> kinds)
     {
         if (_pending is { } error) throw error;
+        if (_interrupted) _cancel.ThrowIfCancellationRequested();
         if (_done) return 0;
         var filled = 0;
         // A modify line gives two accesses: stop while there is room for it.
@@ -88,6 +115,12 @@ public sealed class LackeyReader : IDisposable
                     _pending = e;
                     break;
                 }
+                catch (OperationCanceledException) when (filled > 0)
+                {
+                    // Ctrl-C while a pipe waited: the accesses already read run first, as with an error.
+                    _interrupted = true;
+                    break;
+                }
                 continue;
             }
             else if (_end > _start)
@@ -105,7 +138,9 @@ public sealed class LackeyReader : IDisposable
             var added = Line(line, addresses[filled..], kinds[filled..]);
             if (added < 0)
             {
-                _pending = new TraceFormatException($"{_displayName}:{_lineNumber}: not a lackey line: '{Shorten(System.Text.Encoding.UTF8.GetString(line))}' (expected 'I  ADDR,SIZE' or ' L|S|M ADDR,SIZE')");
+                // The file and line locate the error; the line itself is not quoted, since a replay path may name
+                // any file (a key, /etc/passwd) and the message reaches reports that are shared.
+                _pending = new TraceFormatException($"{_displayName}:{_lineNumber}: not a lackey line (expected 'I  ADDR,SIZE' or ' L|S|M ADDR,SIZE')");
                 break;
             }
             filled += added;
@@ -124,7 +159,29 @@ public sealed class LackeyReader : IDisposable
             _start = 0;
         }
         if (_end == _buffer.Length) throw new TraceFormatException($"{_displayName}:{_lineNumber + 1}: line longer than {_buffer.Length} bytes");
-        var read = _stream.Read(_buffer, _end, _buffer.Length - _end);
+        int read;
+        try
+        {
+            if (_seekable)
+            {
+                read = _stream.Read(_buffer, _end, _buffer.Length - _end);
+            }
+            else
+            {
+                var reading = _stream.ReadAsync(_buffer, _end, _buffer.Length - _end, CancellationToken.None);
+                reading.Wait(_cancel);
+                read = reading.Result;
+            }
+        }
+        catch (AggregateException e) when (e.InnerException is IOException io)
+        {
+            throw new TraceFormatException($"{_displayName}:{_lineNumber + 1}: cannot read the trace: {io.Message}");
+        }
+        catch (IOException e)
+        {
+            // The engine reports trace errors at the replay statement; any other exception would end the process.
+            throw new TraceFormatException($"{_displayName}:{_lineNumber + 1}: cannot read the trace: {e.Message}");
+        }
         if (read == 0) _eof = true;
         _end += read;
         _cancel.ThrowIfCancellationRequested();
@@ -152,12 +209,6 @@ public sealed class LackeyReader : IDisposable
     }
 
     private static AccessKind KindOf(byte kind) => kind switch { (byte)'I' => AccessKind.Exec, (byte)'L' => AccessKind.Read, _ => AccessKind.Write };
-
-    private static string Shorten(string line)
-    {
-        var printable = new string(line.Select(c => char.IsControl(c) ? '?' : c).ToArray());
-        return printable.Length > 40 ? printable[..40] + "..." : printable;
-    }
 
     /// <summary>
     /// The length, newline included, of the line at the start of <paramref name="text"/> when it is in

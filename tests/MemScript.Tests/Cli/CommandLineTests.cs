@@ -94,7 +94,7 @@ public class CommandLineTests
     {
         var (code, _, error) = Run(Path.Combine(Path.GetTempPath(), "no-such-file.memscript"));
         Assert.That(code, Is.EqualTo(2));
-        Assert.That(error, Does.Contain("cannot read the file"));
+        Assert.That(error, Does.Contain("no-such-file.memscript: error MS0901: no such file"));
     }
 
     [Test]
