@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using MemScript.Engine.Interpreter;
 using MemScript.Language.Diagnostics;
 
 namespace MemScript.Cli.Reports;
@@ -25,6 +26,23 @@ public static class CsvReport
             sb.Append('\n');
         }
 
+        // Each segment's accesses, cycles and derived figures: "segment INDEX NAME: WHAT" rows, three decimals.
+        var segments = context.Runs.Select(r => Segments.Of(r)).ToList();
+        var native = context.Runs.ToList().FindIndex(r => r.Mode == MmuMode.Native);
+        var longest = segments.Count == 0 ? [] : segments.MaxBy(x => x.Length);
+        for (var i = 0; i < longest.Length; i++)
+        {
+            var label = $"segment {i} {DiagnosticFormatter.Escape(longest[i].Name)}: ";
+            Row(sb, label + "accesses", segments.Select(x => i < x.Length ? x[i].Counters.Accesses.ToString(CultureInfo.InvariantCulture) : ""));
+            Row(sb, label + "cycles", segments.Select(x => i < x.Length ? x[i].Counters.Cycles.ToString(CultureInfo.InvariantCulture) : ""));
+            foreach (var figure in Segments.Figures)
+            {
+                if (figure == "slowdown" && native < 0) continue;
+                Row(sb, label + figure, segments.Select((x, m) => i >= x.Length ? ""
+                    : Three(Segments.Figure(figure, x[i], context.Runs[m].Options.ClockHz, native >= 0 && i < segments[native].Length ? segments[native][i] : null))));
+            }
+        }
+
         // One row per expectation that failed in some mode, in source order; then one for run-time errors.
         var failedSpans = context.Runs.SelectMany(r => r.Expects.Where(e => !e.Passed).Select(e => e.Span)).Distinct().OrderBy(s => s.Start).ToList();
         foreach (var span in failedSpans)
@@ -45,6 +63,16 @@ public static class CsvReport
         }
         return sb.ToString();
     }
+
+    private static void Row(StringBuilder sb, string label, IEnumerable<string> cells)
+    {
+        sb.Append(Field(label));
+        foreach (var cell in cells) sb.Append(',').Append(cell);
+        sb.Append('\n');
+    }
+
+    /// <summary>A figure with three decimals; empty where it has no value.</summary>
+    public static string Three(double? value) => value is { } v ? v.ToString("0.000", CultureInfo.InvariantCulture) : "";
 
     /// <summary>A field quoted as RFC 4180 asks when it holds a comma, a quote or a line break.</summary>
     private static string Field(string text) =>

@@ -43,6 +43,36 @@ public static class JsonReport
         w.WriteNumber("column", column);
     }
 
+    /// <summary>
+    /// Each segment (LANGUAGE.md v2): index, name, counters and the derived figures, rounded to three
+    /// decimals (null where a figure has no value; slowdown only when a native run is in the document).
+    /// </summary>
+    private static void WriteSegments(Utf8JsonWriter w, RunResult run, ReportContext context)
+    {
+        var native = context.Runs.FirstOrDefault(r => r.Mode == MmuMode.Native) is { } n ? Segments.Of(n) : default(System.Collections.Immutable.ImmutableArray<Segment>?);
+        w.WriteStartArray("segments");
+        foreach (var segment in Segments.Of(run))
+        {
+            w.WriteStartObject();
+            w.WriteNumber("index", segment.Index);
+            w.WriteString("name", segment.Name);
+            WriteCounters(w, "counters", segment.Counters);
+            Figure(w, "cycles_per_access", segment.CyclesPerAccess);
+            Figure(w, "tlb_miss_rate", segment.TlbMissRate);
+            Figure(w, "exits_per_1000", segment.ExitsPerThousand);
+            if (native is { } ns) Figure(w, "slowdown", segment.Index < ns.Length ? segment.SlowdownAgainst(ns[segment.Index]) : null);
+            Figure(w, "bandwidth_mbs", segment.Bandwidth(run.Options.ClockHz));
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+    }
+
+    private static void Figure(Utf8JsonWriter w, string name, double? value)
+    {
+        if (value is { } v) w.WriteNumber(name, Math.Round(v, 3, MidpointRounding.AwayFromZero));
+        else w.WriteNull(name);
+    }
+
     private static void WriteRun(Utf8JsonWriter w, RunResult run, ReportContext context)
     {
         var source = context.Source;
@@ -59,6 +89,7 @@ public static class JsonReport
             w.WriteEndObject();
         }
         w.WriteEndArray();
+        WriteSegments(w, run, context);
         w.WriteStartArray("expects");
         foreach (var e in run.Expects)
         {

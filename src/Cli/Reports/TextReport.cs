@@ -6,6 +6,7 @@ using MemScript.Language.Diagnostics;
 using MemScript.Language.Syntax;
 using Spectre.Console;
 using Spectre.Console.Rendering;
+using Segment = MemScript.Engine.Interpreter.Segment;
 
 namespace MemScript.Cli.Reports;
 
@@ -116,6 +117,9 @@ public static class TextReport
         var hz = run.Options.ClockHz;
         Line(console, $"time at {ClockText(hz)}: {Time(run.Counters.Cycles, hz)}; " +
                           $"bandwidth at 8 bytes per access: {Bandwidth(run.Counters.Accesses, run.Counters.Cycles, hz)}");
+        var whole = Segments.Of(run)[^1] with { Counters = run.Counters };
+        Line(console, $"cycles per access: {Figure(whole.CyclesPerAccess, "0.00")}; TLB miss rate: {Share(whole.TlbMissRate)}; " +
+                          $"exits per 1,000 accesses: {Figure(whole.ExitsPerThousand, "0.00")}");
         Line(console);
 
         var total = Math.Max(1UL, run.Counters.Cycles);
@@ -145,36 +149,64 @@ public static class TextReport
         RenderOutcome(context, run, console);
     }
 
+    private static string Figure(double? value, string format) => value is { } v ? v.ToString(format, Invariant) : "-";
+
+    private static string Share(double? value) => value is { } v ? (v * 100).ToString("0.00", Invariant) + "%" : "-";
+
+    private static string Slowdown(double? value) => value is { } v ? v.ToString("0.00", Invariant) + "x" : "-";
+
+    private static string SegmentName(Segment s) => $"{s.Index} {DiagnosticFormatter.Escape(s.Name)}";
+
+    /// <summary>Each segment of a run with marks: its counters and derived figures (LANGUAGE.md v2, "Segments").</summary>
     private static void RenderMarks(RunResult run, Output output)
     {
         var console = output.Console;
         if (run.Marks.IsEmpty) return;
-        var table = NewTable("Between marks", "segment", "accesses", "cycles", "tlb.misses", "walk.refs", "hv.refs", "exits", "faults", "bandwidth");
-        var previous = CounterSet.Zero;
-        var previousLabel = "start";
-        foreach (var point in Segments(run))
+        var table = NewTable("Segments", "segment", "accesses", "cycles", "cycles/access", "tlb.misses", "tlb miss rate", "walk.refs", "hv.refs",
+            "exits", "exits/1000", "faults", "bandwidth");
+        foreach (var s in Segments.Of(run))
         {
-            output.Cancel.ThrowIfCancellationRequested();
-            var d = point.Counters.Subtract(previous);
-            AddRow(table, $"{previousLabel} -> {point.Label}", N(d.Accesses), N(d.Cycles), N(d.TlbMisses), N(d.WalkRefs), N(d.HvRefs),
-                N(d.Exits), N(d.GuestFaults + d.HostFaults), Bandwidth(d.Accesses, d.Cycles, run.Options.ClockHz));
-            previous = point.Counters;
-            previousLabel = point.Label;
+            if ((s.Index & 1023) == 1023) output.Cancel.ThrowIfCancellationRequested();
+            var d = s.Counters;
+            AddRow(table, SegmentName(s), N(d.Accesses), N(d.Cycles), Figure(s.CyclesPerAccess, "0.00"), N(d.TlbMisses), Share(s.TlbMissRate),
+                N(d.WalkRefs), N(d.HvRefs), N(d.Exits), Figure(s.ExitsPerThousand, "0.00"), N(d.GuestFaults + d.HostFaults),
+                Bandwidth(d.Accesses, d.Cycles, run.Options.ClockHz));
         }
         output.Write(table);
         Line(console);
     }
 
     /// <summary>
-    /// The marks and the end of the run, without an empty last segment when the run ends at a mark; the
-    /// labels with control characters made visible (a label may hold ESC, or a line separator that would split its row).
+    /// The segments side by side, one table per figure: cycles per access, slowdown against native (when
+    /// native ran), TLB miss rate, exits per 1,000 accesses and bandwidth. Every run executes the same
+    /// timeline, so their segments line up; a run that stopped early shows "-" for the ones it did not reach.
     /// </summary>
-    private static IEnumerable<(string Label, CounterSet Counters)> Segments(RunResult run)
+    private static void RenderSegmentComparison(IReadOnlyList<RunResult> runs, string[] columns, Output output)
     {
-        var points = run.Marks.Select(m => (DiagnosticFormatter.Escape(m.Label), m.Counters)).ToList();
-        if (points.Count == 0 || points[^1].Counters.Cycles != run.Counters.Cycles || points[^1].Counters.Accesses != run.Counters.Accesses)
-            points.Add(("end", run.Counters));
-        return points;
+        // Each run's segments once, not once per row: thousands of marks made this loop quadratic.
+        var segments = runs.Select(r => Segments.Of(r)).ToList();
+        var longest = segments.MaxBy(s => s.Length);
+        var native = runs.ToList().FindIndex(r => r.Mode == MmuMode.Native);
+        (string Title, Func<int, Segment, string> Cell)[] figures =
+        [
+            ("Cycles per access by segment", (_, s) => Figure(s.CyclesPerAccess, "0.00")),
+            ("Slowdown against native by segment", (i, s) => native < 0 ? "-" : Slowdown(i < segments[native].Length ? s.SlowdownAgainst(segments[native][i]) : null)),
+            ("TLB miss rate by segment", (_, s) => Share(s.TlbMissRate)),
+            ("Exits per 1,000 accesses by segment", (_, s) => Figure(s.ExitsPerThousand, "0.00")),
+            ("Bandwidth by segment", (_, s) => Bandwidth(s.Counters.Accesses, s.Counters.Cycles, runs[0].Options.ClockHz)),
+        ];
+        foreach (var (title, cell) in figures)
+        {
+            if (native < 0 && title.StartsWith("Slowdown", StringComparison.Ordinal)) continue;
+            var table = NewTable(title, ["segment", .. columns[1..]]);
+            for (var i = 0; i < longest.Length; i++)
+            {
+                if ((i & 1023) == 1023) output.Cancel.ThrowIfCancellationRequested();
+                AddRow(table, [SegmentName(longest[i]), .. segments.Select(s => i < s.Length ? cell(i, s[i]) : "-")]);
+            }
+            output.Write(table);
+            Line(output.Console);
+        }
     }
 
     private static void RenderOutcome(ReportContext context, RunResult run, IAnsiConsole console)
@@ -211,6 +243,10 @@ public static class TextReport
             .. runs.Select(r => baseline.Counters.Cycles == 0 ? "-" : ((double)r.Counters.Cycles / baseline.Counters.Cycles).ToString("0.00", Invariant) + "x")]);
         AddRow(table, ["time at " + ClockText(runs[0].Options.ClockHz), .. runs.Select(r => Time(r.Counters.Cycles, r.Options.ClockHz))]);
         AddRow(table, ["bandwidth", .. runs.Select(r => Bandwidth(r.Counters.Accesses, r.Counters.Cycles, r.Options.ClockHz))]);
+        var wholes = runs.Select(r => Segments.Of(r)[^1] with { Counters = r.Counters }).ToList();
+        AddRow(table, ["cycles per access", .. wholes.Select(w => Figure(w.CyclesPerAccess, "0.00"))]);
+        AddRow(table, ["tlb miss rate", .. wholes.Select(w => Share(w.TlbMissRate))]);
+        AddRow(table, ["exits per 1,000 accesses", .. wholes.Select(w => Figure(w.ExitsPerThousand, "0.00"))]);
         output.Write(table);
         Line(console);
 
@@ -237,29 +273,7 @@ public static class TextReport
             Line(console);
         }
 
-        if (runs.Any(r => !r.Marks.IsEmpty))
-        {
-            var marks = NewTable("Cycles between marks (bandwidth)", ["segment", .. columns[1..]]);
-            var labels = Segments(runs.First(r => !r.Marks.IsEmpty)).Select(s => s.Label).ToList();
-            // Each run's points once, not once per row: thousands of marks made this loop quadratic.
-            var points = runs.Select(r => Segments(r).Select(s => s.Counters).ToList()).ToList();
-            var previousLabel = "start";
-            for (var i = 0; i < labels.Count; i++)
-            {
-                if ((i & 1023) == 1023) output.Cancel.ThrowIfCancellationRequested();
-                var cells = runs.Select((r, m) =>
-                {
-                    if (i >= points[m].Count) return "-";
-                    var before = i == 0 ? CounterSet.Zero : points[m][i - 1];
-                    var d = points[m][i].Subtract(before);
-                    return $"{N(d.Cycles)} ({Bandwidth(d.Accesses, d.Cycles, r.Options.ClockHz)})";
-                });
-                AddRow(marks, [$"{previousLabel} -> {labels[i]}", .. cells]);
-                previousLabel = labels[i];
-            }
-            output.Write(marks);
-            Line(console);
-        }
+        if (runs.Any(r => !r.Marks.IsEmpty)) RenderSegmentComparison(runs, columns, output);
 
         foreach (var run in runs) RenderOutcome(context, run, console);
     }

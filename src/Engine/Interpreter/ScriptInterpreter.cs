@@ -95,8 +95,13 @@ public sealed class ScriptInterpreter
         {
             var compiler = interpreter._compiler;
             var mark = compiler.ScopeMark;
-            var body = interpreter.CompileBody(r.Body);
+            // The block's CR3 load belongs to the segment its first statement is in: marks that open the
+            // block are taken before it.
+            var opening = r.Body.TakeWhile(s => s is MarkStmt).Count();
+            var marks = interpreter.CompileBody(r.Body[..opening]);
+            var body = interpreter.CompileBody(r.Body[opening..]);
             compiler.PopScope(mark);
+            marks();
             Guard(r.Process.Span, () => interpreter._machine.SwitchTo(r.Process.Text));
             body();
             return true;
