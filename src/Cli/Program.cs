@@ -20,6 +20,7 @@ var exitCode = FatalErrors.Guard(() =>
         CheckCommand.Create(),
         ExplainCommand.Create(),
         ReportCommand.Create(),
+        GridCommand.Create(),
     };
 
     var parse = root.Parse(args);
