@@ -24,7 +24,8 @@ public static class HtmlReport
     private static readonly string[] Palette =
         ["#9aa5b1", "#3b82f6", "#14b8a6", "#ef4444", "#f59e0b", "#8b5cf6", "#ec4899", "#22c55e", "#64748b", "#f97316"];
 
-    private static readonly Dictionary<MmuMode, string> ModeColors = new()
+    /// <summary>Each mode's colour, the same in the run report and the study report.</summary>
+    internal static readonly Dictionary<MmuMode, string> ModeColors = new()
     {
         [MmuMode.Native] = "#334155", [MmuMode.Software] = "#f59e0b", [MmuMode.Shadow] = "#8b5cf6", [MmuMode.Ept] = "#3b82f6",
     };
@@ -312,7 +313,8 @@ public static class HtmlReport
 
     private static string EptState(ulong entry) => (entry & EptEntry.Rwx) == 0 ? "stop" : EptEntry.IsMisconfigured(entry) ? "mmio" : "ok";
 
-    private const string Css = """
+    /// <summary>The page style, shared by the study report so that both pages look alike.</summary>
+    internal const string Css = """
         :root { color-scheme: light; }
         body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 0; background: #f8fafc; color: #0f172a; }
         main { max-width: 1180px; margin: 0 auto; padding: 24px; }

@@ -16,9 +16,7 @@ public static class StudyCsvReport
 {
     public static string Render(StudyResult study)
     {
-        var sb = new StringBuilder();
-        var columns = StudyTable.Columns(study.Plan);
-        sb.AppendJoin(',', columns.Select(Field)).Append('\n');
+        var sb = new StringBuilder(Header(study.Plan)).Append('\n');
         foreach (var row in StudyTable.Rows(study))
         {
             var combination = row.Combination;
@@ -34,6 +32,9 @@ public static class StudyCsvReport
         }
         return sb.ToString();
     }
+
+    /// <summary>The header line (without its line break) of a study with these parameters.</summary>
+    public static string Header(StudyPlan plan) => string.Join(',', StudyTable.Columns(plan).Select(Field));
 
     /// <summary>A field quoted as RFC 4180 asks when it holds a comma or a quote (line breaks never reach here: user text is escaped).</summary>
     public static string Field(string text) =>

@@ -42,14 +42,14 @@ public class GridTests
     private static string[] Lines(string csv) => csv.TrimEnd('\n').Split('\n');
 
     [Test]
-    public void The_same_bytes_whatever_the_number_of_workers([Values("csv", "json", "text")] string format)
+    public void The_same_bytes_whatever_the_number_of_workers([Values("csv", "json", "text", "html")] string format)
     {
         var file = TempStudy();
         string[] sets = ["ws=16K,64K,1M", "page=4K,2M"];
         var one = Grid(new GridCommand.Settings(file, sets, Jobs: 1, Format: format));
-        var three = Grid(new GridCommand.Settings(file, sets, Jobs: 3, Format: format));
+        var four = Grid(new GridCommand.Settings(file, sets, Jobs: 4, Format: format));
         Assert.That(one.Code, Is.Zero, one.Err);
-        Assert.That(three.Out, Is.EqualTo(one.Out));
+        Assert.That(four.Out, Is.EqualTo(one.Out));
         Assert.That(one.Out, Has.Length.GreaterThan(1000));
     }
 
@@ -121,6 +121,76 @@ public class GridTests
         // A stable sort by the first field: each shard's rows of one combination stay in their order.
         var merged = shards.SelectMany(s => Lines(s).Skip(1)).OrderBy(l => int.Parse(l.Split(',')[0], System.Globalization.CultureInfo.InvariantCulture));
         Assert.That(string.Join('\n', [Lines(whole.Out)[0], .. merged]) + "\n", Is.EqualTo(whole.Out));
+    }
+
+    /// <summary>Runs the study in three shards, each to its own CSV file as an array job would; returns the files.</summary>
+    private static string[] Shards(string file, string[] sets, string? mode = null)
+    {
+        return [.. Enumerable.Range(0, 3).Select(i =>
+        {
+            var target = Path.ChangeExtension(file, $".{i}.csv");
+            var (code, _, error) = Grid(new GridCommand.Settings(file, sets, Format: "csv", Shard: $"{i}/3", Output: target, Mode: mode));
+            Assert.That(code, Is.LessThan(2), error);
+            return target;
+        })];
+    }
+
+    [Test]
+    public void Merge_joins_three_shards_into_the_whole_study_in_csv_and_in_html()
+    {
+        var file = TempStudy();
+        string[] sets = ["ws=16K,64K,256K,1M", "page=4K,2M"];
+        var shards = Shards(file, sets);
+        foreach (var format in new[] { "csv", "html" })
+        {
+            var whole = Grid(new GridCommand.Settings(file, sets, Format: format));
+            Assert.That(whole.Code, Is.Zero, whole.Err);
+            // In any order: the merge sorts by combination.
+            var merged = Grid(new GridCommand.Settings(file, sets, Format: format, Merge: [shards[2], shards[0], shards[1]]));
+            Assert.That(merged.Code, Is.Zero, merged.Err);
+            Assert.That(merged.Err, Is.Empty);
+            Assert.That(merged.Out, Is.EqualTo(whole.Out), format);
+        }
+    }
+
+    [Test]
+    public void Merge_refuses_shards_that_are_not_the_whole_study_once()
+    {
+        var file = TempStudy();
+        string[] sets = ["ws=16K,64K,256K,1M", "page=4K,2M"];
+        var shards = Shards(file, sets);
+        string Refused(string[] merge, string[]? with = null, string? mode = null)
+        {
+            var (code, output, error) = Grid(new GridCommand.Settings(file, with ?? sets, Format: "csv", Merge: merge, Mode: mode));
+            Assert.That(code, Is.EqualTo(2), error);
+            Assert.That(output, Is.Empty);
+            return error;
+        }
+        Assert.That(Refused([shards[0], shards[2]]), Is.EqualTo("memscript: --merge: 3 combinations of 8 are in no shard (1, 4, 7): is a shard missing?\n"));
+        Assert.That(Refused([shards[0], shards[1], shards[2], shards[1]]), Does.Contain("combination 1 is in").And.Contain("is a shard given twice?"));
+        Assert.That(Refused(shards, with: ["ws=16K,64K,256K,2M", "page=4K,2M"]), Does.Contain("where these --set lists give it 2M 4K"));
+        Assert.That(Refused(shards, with: ["ws=16K,64K,256K,1M"]), Does.Contain("is not a shard of this study"));
+        Assert.That(Refused(shards, mode: "ept"), Does.Contain("ran in native, software, shadow, ept, not in the modes asked for (ept)"));
+        var cut = Path.ChangeExtension(file, ".cut.csv");
+        File.WriteAllText(cut, File.ReadAllText(shards[1])[..^10]);
+        Assert.That(Refused([shards[0], cut, shards[2]]), Does.Contain($"{cut} is not a study's CSV: it does not end with a line break"));
+        Assert.That(Refused([shards[0], file, shards[2]]), Does.Contain("line 1 is not the header of a study's CSV"));
+        Assert.That(Grid(new GridCommand.Settings(file, sets, Format: "json", Merge: shards)).Code, Is.EqualTo(2), "json describes runs, which a CSV does not hold");
+        Assert.That(Grid(new GridCommand.Settings(file, sets, Format: "csv", Merge: shards, Shard: "0/3")).Code, Is.EqualTo(2));
+    }
+
+    [Test]
+    public void A_merge_of_failed_combinations_keeps_their_errors_and_exit_code()
+    {
+        // page=3K breaks a rule of the file; reads=301 fails its expect.
+        var file = TempStudy(Study.Replace("expect accesses == reads since \"random\"", "expect accesses == 300 since \"random\"", StringComparison.Ordinal));
+        string[] sets = ["page=4K,3K", "reads=300,301"];
+        var whole = Grid(new GridCommand.Settings(file, sets, Format: "csv", Mode: "native"));
+        Assert.That(whole.Code, Is.EqualTo(1));
+        var merged = Grid(new GridCommand.Settings(file, sets, Format: "csv", Mode: "native", Merge: Shards(file, sets, "native")));
+        Assert.That((merged.Code, merged.Out), Is.EqualTo((1, whole.Out)));
+        Assert.That(merged.Err, Does.Contain("combination 1 page=4K reads=301 in native: ").And.Contain("error MS0701"));
+        Assert.That(merged.Err, Does.Contain("combination 2 page=3K reads=300: ").And.Contain("error MS0310"));
     }
 
     [Test]

@@ -58,7 +58,7 @@ public class HtmlReportTests
         return "";
     }
 
-    private static (string Stdout, string Stderr) Browse(string html, params string[] args)
+    internal static (string Stdout, string Stderr) Browse(string html, params string[] args)
     {
         var start = new ProcessStartInfo(Chromium()) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in new[] { "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -101,7 +101,7 @@ public class HtmlReportTests
     }
 
     /// <summary>Just enough of a PNG reader to count pixels of a colour in Chromium's screenshots (8-bit RGB/RGBA).</summary>
-    private sealed record Png(int Width, int Height, int Channels, byte[] Pixels)
+    internal sealed record Png(int Width, int Height, int Channels, byte[] Pixels)
     {
         public int Count(byte r, byte g, byte b)
         {
