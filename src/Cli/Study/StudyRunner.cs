@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using MemScript.Cli.Reports;
 using MemScript.Engine.Interpreter;
@@ -24,7 +25,7 @@ public sealed record StudyRequest(
 /// Runs a study: each combination of the shard is checked once with its values (a fresh check, so a
 /// value that breaks a rule fails that combination only) and run in each mode on a fresh machine. The
 /// runs, one per combination and mode, are spread over <see cref="StudyRequest.Jobs"/> workers by
-/// <see cref="Parallel.ForEachAsync{TSource}(IEnumerable{TSource}, ParallelOptions, Func{TSource, CancellationToken, ValueTask})"/>;
+/// <see cref="Parallel.ForEach{TSource}(Partitioner{TSource}, ParallelOptions, Action{TSource})"/>;
 /// each result is stored at its own index, so the result is the same whatever the number of workers
 /// and whatever order they finish in.
 /// </summary>
@@ -50,8 +51,8 @@ public static class StudyRunner
         // The runs are handed out one at a time in study order, the largest combination index first:
         // studies usually list sizes from small to large, and starting the longest runs first leaves
         // short ones to fill the last workers' time instead of one long run finishing alone.
-        var order = Enumerable.Range(0, runs.Length).Reverse();
-        Parallel.ForEachAsync(order, options, (unit, token) =>
+        var order = Partitioner.Create(Enumerable.Range(0, runs.Length).Reverse(), EnumerablePartitionerOptions.NoBuffering);
+        Parallel.ForEach(order, options, unit =>
         {
             var check = checks[unit / modes.Length].Value;
             if (check.Script is { } script)
@@ -62,15 +63,15 @@ public static class StudyRunner
                     Mode = mode,
                     MaxAccesses = request.MaxAccesses,
                     BaseDirectory = request.BaseDirectory,
-                    Cancel = token,
+                    Cancel = cancel,
                 });
-                token.ThrowIfCancellationRequested();
+                // A run stopped by Ctrl-C is partial: it must not pass for a result.
+                cancel.ThrowIfCancellationRequested();
                 runs[unit] = new ModeRun(mode, Segments.Of(result), result.Options.ClockHz,
                     [.. ReportContext.Problems(result).Select(d => DiagnosticFormatter.Headline(request.Source, d))]);
             }
             runDone?.Invoke();
-            return ValueTask.CompletedTask;
-        }).GetAwaiter().GetResult();
+        });
         cancel.ThrowIfCancellationRequested();
 
         var combinations = ImmutableArray.CreateBuilder<CombinationResult>(indices.Length);
