@@ -44,6 +44,8 @@ public static class FatalErrors
     /// <summary>The one line printed for an exception that reached the top.</summary>
     public static string Describe(Exception e) => e switch
     {
+        // Runs on several workers (a study, run --mode all) fail as one AggregateException: say what the first was.
+        AggregateException { InnerExceptions.Count: > 0 } all => Describe(all.Flatten().InnerExceptions[0]),
         OutputFailedException output => CommandErrors.Format("memscript", CommandErrors.CannotWrite(output.Stream, WriteFailure(output.InnerException!))),
         OutOfMemoryException => CommandErrors.Format("memscript", CommandErrors.OutOfMemory()),
         _ => CommandErrors.Format("memscript", CommandErrors.Internal($"{e.GetType().Name}: {e.Message}")),

@@ -64,29 +64,39 @@ public static class RunCommand
         try
         {
             var interactive = !Console.IsErrorRedirected && ReferenceEquals(error, Console.Error);
-            var runs = new List<RunResult>();
-            foreach (var mode in Modes(settings.Mode, loaded.Script))
+            var modes = Modes(settings.Mode, loaded.Script);
+            RunOptions Options(MmuMode mode) => new()
             {
-                var options = new RunOptions
+                Mode = mode,
+                Trace = settings.Trace,
+                MaxAccesses = settings.MaxAccesses,
+                BaseDirectory = loaded.BaseDirectory,
+                Cancel = cancel.Token,
+            };
+            List<RunResult> runs;
+            // The modes are independent machines, so with several they run at once (one worker per
+            // core). The log and --stats tell of one run at a time: with them, one after another.
+            if (modes.Count > 1 && !settings.Verbose && !settings.Stats)
+                runs = interactive ? WithProgress(loaded.Script, modes, Options, logger) : Concurrently(loaded.Script, modes, Options, logger);
+            else
+            {
+                runs = [];
+                foreach (var mode in modes)
                 {
-                    Mode = mode,
-                    Trace = settings.Trace,
-                    MaxAccesses = settings.MaxAccesses,
-                    BaseDirectory = loaded.BaseDirectory,
-                    Cancel = cancel.Token,
-                };
-                var gcBefore = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration());
-                var clock = Stopwatch.StartNew();
-                runs.Add(interactive ? WithProgress(loaded.Script, options, mode, logger) : ScriptInterpreter.Run(loaded.Script, options, logger));
-                var seconds = clock.Elapsed.TotalSeconds;
-                if (settings.Stats)
-                {
-                    var accesses = runs[^1].Counters.Accesses;
-                    error.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
-                        $"stats {Vocabulary.ModeName(mode)}: {accesses} accesses in {seconds:F6} s = {accesses / Math.Max(seconds, 1e-9):F0} accesses/s; peak memory {Environment.WorkingSet / 1048576.0:F1} MiB now, {System.Diagnostics.Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0:F1} MiB peak; " +
-                        $"garbage collections {GC.CollectionCount(0) - gcBefore.Item1}/{GC.CollectionCount(1) - gcBefore.Item2}/{GC.CollectionCount(2) - gcBefore.Item3} (gen 0/1/2), {(GC.GetTotalPauseDuration() - gcBefore.Item4).TotalMilliseconds:F0} ms paused"));
+                    var options = Options(mode);
+                    var gcBefore = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration());
+                    var clock = Stopwatch.StartNew();
+                    runs.Add(interactive ? WithProgress(loaded.Script, options, mode, logger) : ScriptInterpreter.Run(loaded.Script, options, logger));
+                    var seconds = clock.Elapsed.TotalSeconds;
+                    if (settings.Stats)
+                    {
+                        var accesses = runs[^1].Counters.Accesses;
+                        error.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                            $"stats {Vocabulary.ModeName(mode)}: {accesses} accesses in {seconds:F6} s = {accesses / Math.Max(seconds, 1e-9):F0} accesses/s; peak memory {Environment.WorkingSet / 1048576.0:F1} MiB now, {System.Diagnostics.Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0:F1} MiB peak; " +
+                            $"garbage collections {GC.CollectionCount(0) - gcBefore.Item1}/{GC.CollectionCount(1) - gcBefore.Item2}/{GC.CollectionCount(2) - gcBefore.Item3} (gen 0/1/2), {(GC.GetTotalPauseDuration() - gcBefore.Item4).TotalMilliseconds:F0} ms paused"));
+                    }
+                    if (runs[^1].Interrupted) break;
                 }
-                if (runs[^1].Interrupted) break;
             }
             if (settings.Trace)
             {
@@ -136,6 +146,58 @@ public static class RunCommand
             error.WriteLine("memscript: interrupted while printing the report");
             return ExitCodes.RunFailed;
         }
+    }
+
+    /// <summary>
+    /// Runs every mode at once on its own fresh machine, at most one worker per core. Each result is
+    /// kept at its mode's place, so the report is the same bytes as when the modes run one after
+    /// another. Ctrl-C stops every mode under way; each reports what it ran.
+    /// </summary>
+    public static List<RunResult> Concurrently(CheckedScript script, IReadOnlyList<MmuMode> modes, Func<MmuMode, RunOptions> options, ILogger logger)
+    {
+        var results = new RunResult[modes.Count];
+        Parallel.For(0, modes.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount },
+            i => results[i] = ScriptInterpreter.Run(script, options(modes[i]), logger));
+        return [.. results];
+    }
+
+    /// <summary>Every mode at once, with a status line on stderr once the runs have taken more than about a second: each mode's accesses so far.</summary>
+    private static List<RunResult> WithProgress(CheckedScript script, IReadOnlyList<MmuMode> modes, Func<MmuMode, RunOptions> options, ILogger logger)
+    {
+        var clock = Stopwatch.StartNew();
+        var done = new long[modes.Count];
+        List<RunResult>? results = null;
+        var runs = Task.Run(() => results = Concurrently(script, modes,
+            mode => options(mode) with { Progress = n => Interlocked.Exchange(ref done[IndexOf(modes, mode)], n) }, logger));
+        if (!runs.Wait(TimeSpan.FromSeconds(1)))
+        {
+            var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+            console.Status().Start("running...", status =>
+            {
+                while (!runs.Wait(200))
+                {
+                    var each = string.Join(", ", modes.Select((m, i) => $"{Vocabulary.ModeName(m)} {Interlocked.Read(ref done[i]):N0}"));
+                    status.Status($"running: {each} accesses, {clock.Elapsed.TotalSeconds:0.0} s (Ctrl-C stops and reports)");
+                }
+            });
+        }
+        // An exception on a worker (memory running out) is rethrown here as it was, not wrapped.
+        try
+        {
+            runs.Wait();
+        }
+        catch (AggregateException e) when (e.InnerExceptions.Count == 1)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerExceptions[0]);
+        }
+        return results!;
+    }
+
+    private static int IndexOf(IReadOnlyList<MmuMode> modes, MmuMode mode)
+    {
+        for (var i = 0; i < modes.Count; i++)
+            if (modes[i] == mode) return i;
+        throw new ArgumentException($"mode {mode} is not among the runs", nameof(mode));
     }
 
     /// <summary>Runs with a progress bar on stderr once the run has taken more than about a second.</summary>
