@@ -14,9 +14,11 @@ trap 'rm -rf "$work"' EXIT
 
 if [ $smoke -eq 1 ]; then
   runs=1; hit_times=20; walk_size=$((64 << 20)); walk_count=20000; demand_size=$((16 << 20)); loop_count=100000; replay_copies=2
+  study_sets=(--set ws=64K,16M --set page=4K,2M --set reads=10K); modes_reads=20000
   out="$work/performance.md"
 else
   runs=5; hit_times=2000; walk_size=$((16 << 30)); walk_count=10000000; demand_size=$((1 << 30)); loop_count=10000000; replay_copies=300
+  study_sets=(--set ws=64K,256K,1M,4M,16M,64M,256M,1G,4G --set page=4K,2M,1G); modes_reads=2000000
   out="$root/docs/performance.md"
 fi
 
@@ -92,6 +94,14 @@ process p { demand all rwx }
 run p { replay "replay.lackey" }
 EOS
 
+# Parallel modes: random reads over 1 GiB, each mode about the same work, so that four can share the cores evenly.
+cat > "$work/modes.memscript" <<EOS
+profile modern
+slot 0 gpa 0x0 size 2G hva 0x100000000000
+process p { map 0x40000000 size 1G to 0x40000000 r }
+run p { random read $modes_reads in 0x40000000 size 1G seed 1 }
+EOS
+
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 # Every workload runs once per round, and the rounds repeat: this host's speed drifts by up to 2x for
@@ -106,6 +116,16 @@ sample_sim() {
   p=$(echo "$line" | sed -E 's/.*, ([0-9.]+) MiB peak.*/\1/')
   peaks["$1 $2"]=$(awk -v a="${peaks["$1 $2"]:-0}" -v b="$p" 'BEGIN {print (b > a ? b : a)}')
 }
+# sample_wall NAME COMMAND...: the wall time of one whole command, in seconds (its output discarded)
+sample_wall() {
+  local name=$1 start end
+  shift
+  start=$(date +%s%N)
+  "$@" >/dev/null 2>&1 || { echo "bench: failed: $*" >&2; exit 1; }
+  end=$(date +%s%N)
+  samples["wall $name"]+="$(awk -v a="$start" -v b="$end" 'BEGIN {printf "%.3f", (b - a) / 1e9}')"$'\n'
+}
+wall() { printf '%s' "${samples["wall $1"]}" | median; }
 # sample_hw WORKLOAD ARGS...: one run of the native baseline
 sample_hw() { samples["hw $1"]+="$("$work/baseline" "$@" | sed -E 's/.*rate=([0-9]+).*/\1/')"$'\n'; }
 # simulated WORKLOAD MODE -> "rate peak_mib"; hardware WORKLOAD -> rate (medians over the rounds)
@@ -120,6 +140,12 @@ for round in $(seq "$runs"); do
   sample_hw demand "$demand_size";              for m in native software shadow ept; do sample_sim demand $m; done
   sample_hw loop "$loop_count";                 for m in native ept; do sample_sim loop $m; done
   sample_hw replay "$work/replay.lackey";       for m in native ept; do sample_sim replay $m; done
+  # Whole commands, start-up included: the TLB-reach study with one worker and with one per core, and
+  # run --mode all with the modes at once and one after another (--stats runs them in turn).
+  sample_wall study-1 $cli grid examples/studies/tlb-reach.memscript "${study_sets[@]}" --format csv --jobs 1
+  sample_wall study-n $cli grid examples/studies/tlb-reach.memscript "${study_sets[@]}" --format csv
+  sample_wall modes-1 $cli run "$work/modes.memscript" --mode all --format csv --stats
+  sample_wall modes-n $cli run "$work/modes.memscript" --mode all --format csv
 done
 
 rows=""
@@ -158,6 +184,12 @@ hw=$(hardware replay); for m in native ept; do read -r r p <<<"$(simulated repla
 
 target() { # name required measured threshold hardware-workload -> a row of the targets table
   echo "| $1 | $2 | $(awk -v r="$3" 'BEGIN {printf "%.1f M", r / 1e6}') | $(awk -v r="$3" -v t="$4" 'BEGIN { print (r >= t ? "yes" : "**no**") }') | $(hardware "$5" | awk '{printf "%.1f M", $1 / 1e6}') |"
+}
+
+study_row() { # label name threshold how-one -> a row of the studies table
+  local one all
+  one=$(wall "$2-1"); all=$(wall "$2-n")
+  echo "| $1 | $one s ($4) | $all s | $(awk -v a="$all" -v o="$one" 'BEGIN {printf "%.2f", (o > 0 ? a / o : 0)}') | at most $3: $(awk -v a="$all" -v o="$one" -v t="$3" 'BEGIN { print (o > 0 && a / o <= t ? "met" : "**not met**") }') |"
 }
 
 cat > "$out" <<EOD
@@ -259,11 +291,23 @@ $diag
 Memory: the walk run's peak is the figure above for 16 GiB of guest memory (about 3.8 million
 touched pages), under 100 bytes per touched page beyond the page tables, including the walk memo
 (up to 64 MiB) and the runtime's own baseline.
+
+## Studies and parallel modes
+
+Whole commands, start-up included (median of $runs rounds): a study's runs spread over the cores
+(\`memscript grid\`, one worker per core by default, docs/studies.md), and \`run --mode all\`'s four
+modes run at once.
+
+| command | one at a time | all $(nproc) cores | ratio | target |
+|---|---|---|---|---|
+$(study_row "TLB-reach study: $(( $(echo "${study_sets[1]}" | tr -cd , | wc -c) + 1 )) x $(( $(echo "${study_sets[3]}" | tr -cd , | wc -c) + 1 )) combinations x 4 modes" study 0.6 "--jobs 1")
+$(study_row "run --mode all: $modes_reads random reads over 1 GiB" modes 0.65 "one mode after another")
 EOD
 
 if [ $smoke -eq 1 ]; then
   for w in hit walk demand loop replay; do grep -q "^| $w |" "$out" || { echo "bench: smoke: no row for $w" >&2; exit 1; }; done
   grep -q "would run at about [0-9][0-9.]* M/s" "$out" || { echo "bench: smoke: no walk ceiling computed" >&2; exit 1; }
+  grep -q "^| TLB-reach study: 2 x 2 combinations x 4 modes | [0-9.]* s" "$out" || { echo "bench: smoke: no study row" >&2; exit 1; }
   echo "bench: smoke run ok" >&2
 else
   echo "bench: wrote $out" >&2
