@@ -21,6 +21,7 @@ namespace MemScript.Cli.Commands;
 /// </summary>
 public static class GridCommand
 {
+    /// <summary>The command line of one grid: what Execute runs (tests build it directly).</summary>
     public sealed record Settings(
         string File,
         IReadOnlyList<string> Sets,
@@ -28,7 +29,7 @@ public static class GridCommand
         string? Profile = null,
         int? Jobs = null,
         string? Shard = null,
-        string Format = "text",
+        string? Format = null,
         string? Output = null,
         long MaxAccesses = 0,
         string? Figure = null,
@@ -74,7 +75,7 @@ public static class GridCommand
         {
             if (r.Tokens.Count > 0 && Shard.Parse(r.Tokens[0].Value, out var problem) is null) r.AddError(problem!);
         });
-        var format = new Option<string>("--format", "-f") { Description = "the study's format", DefaultValueFactory = _ => "text" };
+        var format = new Option<string>("--format", "-f") { Description = "the study's format (default: text, and csv with --merge)" };
         format.AcceptOnlyFromAmong("text", "csv", "json", "html");
         var figure = new Option<string>("--figure")
         {
@@ -94,7 +95,7 @@ public static class GridCommand
             file, set, mode, profile, jobs, shard, format, figure, output, maxAccesses, merge,
         };
         command.SetAction(parse => Execute(new Settings(parse.GetValue(file)!, parse.GetValue(set) ?? [], parse.GetValue(mode), parse.GetValue(profile),
-            parse.GetValue(jobs), parse.GetValue(shard), parse.GetValue(format)!, parse.GetValue(output), parse.GetValue(maxAccesses),
+            parse.GetValue(jobs), parse.GetValue(shard), parse.GetValue(format), parse.GetValue(output), parse.GetValue(maxAccesses),
             parse.GetValue(figure), parse.GetResult(merge) is null ? null : parse.GetValue(merge)), Console.Out, Console.Error));
         return command;
     }
@@ -120,6 +121,8 @@ public static class GridCommand
     /// <param name="interrupt">Cancels like Ctrl-C (for tests).</param>
     public static int Execute(Settings settings, TextWriter output, TextWriter error, CancellationToken interrupt = default)
     {
+        // A merge joins CSV files, and CSV is what it writes unless asked for the chart.
+        settings = settings with { Format = settings.Format ?? (settings.Merge is null ? "text" : "csv") };
         // Before anything runs: a bad target would otherwise be found after the whole study.
         if (settings.Output is { } target && OutputFile.Check(target, settings.File) is { } bad)
         {

@@ -334,6 +334,28 @@ public class GridTests
     }
 
     [Test]
+    public void The_command_line_runs_an_array_job_and_merges_it_as_docs_studies_md_says()
+    {
+        // Three tasks of an array job, each with its own index, then the merge of their files, as a shell glob gives them.
+        var file = TempStudy();
+        var directory = Directory.CreateTempSubdirectory("memscript-shards").FullName;
+        const string task = "exec $MEMSCRIPT grid \"$1\" --set ws=16K,64K,256K,1M --set page=4K,2M --mode native,ept --shard \"$2/3\" --format csv -o \"$3/study.$2.csv\"";
+        for (var i = 0; i < 3; i++)
+        {
+            var (taskCode, _, taskError) = CliProcess.Bash(task, [file, i.ToString(System.Globalization.CultureInfo.InvariantCulture), directory]);
+            Assert.That(taskCode, Is.Zero, taskError);
+        }
+        var (code, merged, error) = CliProcess.Bash("exec $MEMSCRIPT grid \"$1\" --set ws=16K,64K,256K,1M --set page=4K,2M --mode native,ept --merge \"$2\"/study.*.csv",
+            [file, directory]);
+        Assert.That(code, Is.Zero, error);
+        var whole = Grid(new GridCommand.Settings(file, ["ws=16K,64K,256K,1M", "page=4K,2M"], Mode: "native,ept", Format: "csv"));
+        Assert.That(merged, Is.EqualTo(whole.Out));
+        // The plain-shell merge of docs/studies.md gives the same bytes.
+        var (_, shell, _) = CliProcess.Bash("cd \"$1\" && { head -n 1 study.0.csv; for f in study.*.csv; do tail -n +2 \"$f\"; done | LC_ALL=C sort -s -t, -k1,1n; }", [directory]);
+        Assert.That(shell, Is.EqualTo(whole.Out));
+    }
+
+    [Test]
     public void A_terminal_gets_a_progress_bar()
     {
         if (!File.Exists("/usr/bin/script")) Assert.Ignore("util-linux's script is needed to give the command a terminal");
