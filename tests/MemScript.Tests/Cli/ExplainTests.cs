@@ -1,5 +1,3 @@
-using ApprovalTests;
-using ApprovalTests.Namers;
 using MemScript.Cli.Commands;
 using MemScript.Engine.Interpreter;
 using MemScript.Tests.Support;
@@ -42,11 +40,11 @@ public class ExplainTests
     }
 
     [Test, TestCaseSource(nameof(Snapshots))]
-    public void Snapshot(string file, string at, string mode, long? after)
+    public void Explain_snapshot(string file, string at, string mode, long? after)
     {
         var (code, output, error) = Explain(file, at, mode, after);
         Assert.That(code, Is.Zero, error);
-        using (ApprovalResults.ForScenario($"{Path.GetFileNameWithoutExtension(file)}.{at}.{mode}{(after is { } n ? ".after" + n : "")}")) Approvals.Verify(output);
+        Snapshot.Verify(Path.Combine(Snapshot.Explain, Path.GetFileNameWithoutExtension(file)), $"{at}.{mode}{(after is { } n ? ".after" + n : "")}", output);
     }
 
     [Test]
