@@ -143,7 +143,10 @@ public sealed partial class Machine
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal void Charge(CostKind kind, ulong count = 1)
     {
-        var cycles = _prices[(int)kind] * count;
+        var price = _prices[(int)kind];
+        var cycles = price * count;
+        // Cycles are exact: a charge that would wrap the 64-bit counter is an error, never a wrap.
+        if ((count > 1 && Math.BigMul(price, count, out _) != 0) || Counters.Cycles + cycles < cycles) throw EngineException.CounterOverflow("cycle");
         Counters.Cycles += cycles;
         Counters.CyclesByKind[(int)kind] += cycles;
         if (_activeExit >= 0) Counters.CyclesByExit[_activeExit] += cycles;

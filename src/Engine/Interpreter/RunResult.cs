@@ -33,7 +33,16 @@ public sealed record RunOptions
 {
     public MmuMode? Mode { get; init; }
     public bool Trace { get; init; }
-    public int TraceLimit { get; init; } = int.MaxValue;
+    /// <summary>Trace events kept in memory; later ones are counted as dropped (a run of billions of accesses must not keep them all).</summary>
+    public int TraceLimit { get; init; } = DefaultTraceLimit;
+
+    public const int DefaultTraceLimit = 5_000_000;
+
+    /// <summary>Marks and expectation results a run may record: each mark keeps a copy of every counter.</summary>
+    public const int MarkLimit = 10_000, ExpectLimit = 100_000;
+
+    /// <summary>Loop iterations without an access that a run with an access limit may make (at least this many, and at least the limit).</summary>
+    public const long IdleIterationFloor = 1 << 24;
     public long MaxAccesses { get; init; }
 
     /// <summary>Caps on page-table pages and host pages (null: the engine's defaults).</summary>
