@@ -8,17 +8,19 @@ namespace MemScript.Language.Checking;
 public sealed record CheckOptions
 {
     /// <summary>
-    /// The profile when neither the file nor the options name one. SEMANTICS.md 13 makes it modern, but
-    /// the engine does not implement the modern features yet, so it stays classic (every v1 number
-    /// unchanged) until the lead lands section 13 in the engine and flips it here.
+    /// The profile when neither the file nor the options name one: modern, a machine and a KVM of today
+    /// (SEMANTICS.md 13). The v1 numbers are the classic profile's.
     /// </summary>
-    public const Profile DefaultProfile = MemScript.Model.Profile.Classic;
+    public const Profile DefaultProfile = MemScript.Model.Profile.Modern;
 
     /// <summary>No profile override and no parameters.</summary>
     public static CheckOptions None { get; } = new();
 
     /// <summary><c>--profile</c>: replaces the file's <c>profile</c> line; the file's explicit feature declarations still win.</summary>
     public Profile? Profile { get; init; }
+
+    /// <summary>The profile when neither <see cref="Profile"/> nor the file names one (null: <see cref="DefaultProfile"/>); for tests of the v1 rules.</summary>
+    public Profile? Fallback { get; init; }
 
     /// <summary><c>--set NAME=EXPR</c>, in command-line order: each replaces the expression of the top-level <c>let NAME</c>.</summary>
     public ImmutableArray<(string Name, string Expression)> Parameters { get; init; } = [];

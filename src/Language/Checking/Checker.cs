@@ -177,7 +177,7 @@ public sealed partial class Checker
     /// </summary>
     private MachineDeclarations ResolveProfile()
     {
-        var profile = _options.Profile ?? _fileProfile ?? CheckOptions.DefaultProfile;
+        var profile = _options.Profile ?? _fileProfile ?? _options.Fallback ?? CheckOptions.DefaultProfile;
         var defaults = MachineDeclarations.ForProfile(profile);
         var machine = _machine with { Profile = profile };
         var explicitFeatures = ProfileFeatures.All.Where(_declared.Contains).ToImmutableArray();

@@ -34,7 +34,7 @@ public class ExampleSnapshotTests
     {
         var path = Path.Combine(Paths.Examples, file);
         var source = new SourceText("examples/" + file, File.ReadAllText(path));
-        var script = Support.Scenario.Check(source.Text, source.Path);
+        var script = Support.Scenario.CheckAsShipped(source.Text, source.Path);
         var result = ScriptInterpreter.Run(script, new RunOptions { Mode = mode, Trace = true, TraceLimit = TraceLines, BaseDirectory = Paths.Examples });
         var report = TextReport.RenderPlain(new ReportContext(source.Path, source, [result]));
         var trace = new StringWriter { NewLine = "\n" };
@@ -70,7 +70,7 @@ public class ExampleSnapshotTests
     {
         var path = Path.Combine(Paths.Examples, file);
         var source = new SourceText("examples/" + file, File.ReadAllText(path));
-        var script = Support.Scenario.Check(source.Text, source.Path);
+        var script = Support.Scenario.CheckAsShipped(source.Text, source.Path);
         var runs = Vocabulary.AllModes.Select(m => ScriptInterpreter.Run(script, new RunOptions { Mode = m, BaseDirectory = Paths.Examples })).ToList();
         using (ApprovalResults.ForScenario($"{Path.GetFileNameWithoutExtension(file)}.all")) Approvals.Verify(JsonReport.Render(new ReportContext(source.Path, source, runs)));
     }

@@ -31,7 +31,7 @@ public class FormatDiagnosticsTests
     {
         var (code, _, error) = Run(Case("error-expect-fails.memscript"), "all", format);
         Assert.That(code, Is.EqualTo(1));
-        Assert.That(error, Does.Contain(Expect("native", 4)).And.Contain(Expect("shadow", 5)).And.Contain(Expect("ept", 91)));
+        Assert.That(error, Does.Contain(Expect("native", 4)).And.Contain(Expect("shadow", 5)).And.Contain(Expect("ept", 19)));
         Assert.That(error, Does.Contain("      expect walk.refs == 24 in native shadow ept\n      ^~~"), "with the source line and the caret");
         (code, _, error) = Run(Case("error-replay-malformed.memscript"), "all", format);
         Assert.That(code, Is.EqualTo(1));
@@ -44,7 +44,7 @@ public class FormatDiagnosticsTests
         var (_, output, _) = Run(Case("error-expect-fails.memscript"), "all", "csv");
         var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.That(lines[0], Is.EqualTo("counter,native,software,shadow,ept"));
-        Assert.That(lines[^1], Is.EqualTo($"failed expect,\"{Expect("native", 4)}\",,\"{Expect("shadow", 5)}\",\"{Expect("ept", 91)}\""));
+        Assert.That(lines[^1], Is.EqualTo($"failed expect,\"{Expect("native", 4)}\",,\"{Expect("shadow", 5)}\",\"{Expect("ept", 19)}\""));
         Assert.That(lines.Count(l => l.StartsWith("failed expect,", StringComparison.Ordinal)), Is.EqualTo(1), "the other expectation held");
 
         (_, output, _) = Run(Case("error-replay-malformed.memscript"), "all", "csv");
@@ -63,7 +63,7 @@ public class FormatDiagnosticsTests
             return File.ReadAllText(target);
         }
         var html = Html(Case("error-expect-fails.memscript"));
-        Assert.That(html, Does.Contain("<li class=\"problem\">ept: " + Expect("ept", 91) + "</li>"));
+        Assert.That(html, Does.Contain("<li class=\"problem\">ept: " + Expect("ept", 19) + "</li>"));
         Assert.That(System.Text.RegularExpressions.Regex.Matches(html, "<li class=\"problem\">").Count, Is.EqualTo(3));
         Assert.That(Html(Case("error-replay-malformed.memscript")), Does.Contain("<li class=\"problem\">native: " + Replay));
     }

@@ -49,7 +49,7 @@ public class TableWidthTests
     {
         var path = Path.Combine(Paths.Examples, file);
         var source = new SourceText("examples/" + file, File.ReadAllText(path));
-        var script = Scenario.Check(source.Text, source.Path);
+        var script = Scenario.CheckAsShipped(source.Text, source.Path);
         var runs = Vocabulary.AllModes.Select(m => ScriptInterpreter.Run(script, new RunOptions { Mode = m, BaseDirectory = Paths.Examples })).ToList();
         var all = new ReportContext(source.Path, source, runs);
         using var json = JsonDocument.Parse(JsonReport.Render(all));
@@ -97,7 +97,7 @@ public class TableWidthTests
     {
         var file = Path.Combine(Paths.Examples, "06-streaming.memscript");
         var source = new SourceText("examples/06-streaming.memscript", File.ReadAllText(file));
-        var script = Scenario.Check(source.Text, source.Path);
+        var script = Scenario.CheckAsShipped(source.Text, source.Path);
         var runs = Vocabulary.AllModes.Select(m => ScriptInterpreter.Run(script, new RunOptions { Mode = m, BaseDirectory = Paths.Examples })).ToList();
         return TextReport.RenderPlain(new ReportContext(source.Path, source, runs), width);
     }

@@ -18,12 +18,15 @@ public class ProfileTests
     }
 
     [Test]
-    public void Without_a_profile_the_default_constant_decides_and_it_is_classic_until_the_engine_lands_section_13()
+    public void Without_a_profile_the_default_is_modern_and_a_fallback_only_applies_without_one()
     {
-        Assert.That(CheckOptions.DefaultProfile, Is.EqualTo(Profile.Classic));
+        Assert.That(CheckOptions.DefaultProfile, Is.EqualTo(Profile.Modern));
         var m = Resolve("");
-        Assert.That(m with { Costs = [], Explicit = [] }, Is.EqualTo(MachineDeclarations.Defaults));
+        Assert.That(m with { Costs = [], Explicit = [] }, Is.EqualTo(MachineDeclarations.ForProfile(Profile.Modern)));
         Assert.That(m.Explicit, Is.Empty);
+        Assert.That(Resolve("", new CheckOptions { Fallback = Profile.Classic }) with { Costs = [], Explicit = [] }, Is.EqualTo(MachineDeclarations.Defaults));
+        Assert.That(Resolve("profile modern", new CheckOptions { Fallback = Profile.Classic }).Profile, Is.EqualTo(Profile.Modern), "the file's line wins over the fallback");
+        Assert.That(Resolve("profile modern", new CheckOptions { Profile = Profile.Classic }).Profile, Is.EqualTo(Profile.Classic), "--profile wins over the file's line");
     }
 
     [Test]
