@@ -9,12 +9,16 @@ namespace MemScript.Cli.Reports;
 /// "Which assumption decides": under the modern profile, the scenario rerun in every mode with each
 /// profile feature (SEMANTICS.md 13) switched to its classic value, one at a time, so that a reader sees
 /// which feature moves each mode's cycles and the ranking of the modes. Reruns cost a run per feature and
-/// mode, so they happen only when every mode's run made at most <c>--rerun-limit</c> accesses.
+/// mode, so they happen only when every mode's run made at most <c>--rerun-limit</c> accesses, each with
+/// the same <c>--max-accesses</c> as the run it repeats; they go side by side on the machine's cores.
 /// </summary>
 public static class ReportAssumptions
 {
     /// <summary>The default of <c>--rerun-limit</c>: runs of up to this many accesses are rerun.</summary>
     public const long DefaultLimit = 10_000_000;
+
+    /// <summary>Reruns going at once at most (each holds a machine's memory).</summary>
+    private const int MaxParallel = 4;
 
     public static AssumptionTable Of(CheckedScript script, IReadOnlyList<RunResult> runs, RunOptions options, long limit)
     {
@@ -27,10 +31,22 @@ public static class ReportAssumptions
             return new AssumptionTable($"not rerun: a run made {longest.ToString("N0", CultureInfo.InvariantCulture)} accesses, more than the --rerun-limit of "
                                        + $"{limit.ToString("N0", CultureInfo.InvariantCulture)}, and the table reruns the scenario {ProfileFeatures.All.Length} times in every mode", []);
         var classic = MachineDeclarations.ForProfile(Profile.Classic);
+        var features = ProfileFeatures.All.Select(f => (Feature: f, Machine: script.Machine.WithFeatureFrom(f, classic))).ToList();
+        // Every rerun that can differ (the feature's value changes), as one list: the runs share nothing, so
+        // they may go side by side, and each result lands in its own place whatever order they finish in.
+        var jobs = (from f in features
+                    where Value(f.Feature, script.Machine) != Value(f.Feature, f.Machine)
+                    from run in runs
+                    select (f.Feature, f.Machine, run.Mode)).ToList();
+        var results = new RunResult[jobs.Count];
+        var parallel = new ParallelOptions { CancellationToken = options.Cancel, MaxDegreeOfParallelism = Math.Max(1, Math.Min(Environment.ProcessorCount, MaxParallel)) };
+        Parallel.For(0, jobs.Count, parallel, i => results[i] = ScriptInterpreter.Run(script with { Machine = jobs[i].Machine }, options with { Mode = jobs[i].Mode }));
+        if (results.Any(r => r.Interrupted)) throw new OperationCanceledException(options.Cancel);
+
         var rows = ImmutableArray.CreateBuilder<AssumptionRow>();
-        foreach (var feature in ProfileFeatures.All)
+        var next = 0;
+        foreach (var (feature, machine) in features)
         {
-            var machine = script.Machine.WithFeatureFrom(feature, classic);
             var value = Value(feature, script.Machine);
             var classicValue = Value(feature, machine);
             var reruns = ImmutableArray.CreateBuilder<AssumptionRun>();
@@ -41,9 +57,7 @@ public static class ReportAssumptions
                     reruns.Add(new AssumptionRun(run.Mode, null, null));
                     continue;
                 }
-                options.Cancel.ThrowIfCancellationRequested();
-                var rerun = ScriptInterpreter.Run(script with { Machine = machine }, options with { Mode = run.Mode });
-                if (rerun.Interrupted) throw new OperationCanceledException(options.Cancel);
+                var rerun = results[next++];
                 reruns.Add(new AssumptionRun(run.Mode, rerun.Error is null ? rerun.Counters.Cycles : null, rerun.Error?.Message));
             }
             rows.Add(new AssumptionRow(feature, value, classicValue, script.Machine.Explicit.Contains(feature), reruns.ToImmutable()));

@@ -24,6 +24,7 @@ public sealed class ReportTraceSink(Machine machine, ulong? address) : ITraceSin
 
     private readonly TimelineCounter _timeline = new(MaxBuckets);
     private readonly ImmutableArray<WalkRecord>.Builder _walks = ImmutableArray.CreateBuilder<WalkRecord>();
+    private readonly bool _defaulted = address is null;
     private ulong? _address = address;
     private OpenWalk? _open;
     private bool _done;
@@ -110,10 +111,10 @@ public sealed class ReportTraceSink(Machine machine, ulong? address) : ITraceSin
         var note = _note ?? (_address is null ? "the run made no access"
             : _walks.Count == 0 ? "no TLB miss at this 4 KiB page in the whole run: it was never accessed, or every access hit a TLB entry filled for a larger page"
             : null);
-        return new FirstWalks(_address ?? 0, address is null, _walks.ToImmutable(), filled, !filled && _walks.Count >= MaxWalks, note);
+        return new FirstWalks(_address ?? 0, _defaulted, _walks.ToImmutable(), filled, !filled && _walks.Count >= MaxWalks, note);
     }
 
-    public Timeline Timeline(RunResult run) => _timeline.Finish(run);
+    public Timeline Timeline(RunResult run) => _timeline.Finish(run.Counters.Accesses, run.Marks);
 }
 
 /// <summary>
@@ -162,9 +163,9 @@ public sealed class TimelineCounter(int capacity)
         _width *= 2;
     }
 
-    public Timeline Finish(RunResult run)
+    /// <summary>The buckets of a run of <paramref name="accesses"/> accesses, with its marks (every k-th past <see cref="MaxMarks"/>).</summary>
+    public Timeline Finish(long accesses, ImmutableArray<MarkRecord> marks)
     {
-        var accesses = run.Counters.Accesses;
         if (accesses > 0) Bucket(accesses);
         var buckets = (int)Math.Max(1, (accesses + _width - 1) / _width);
         var series = ImmutableArray.CreateBuilder<TimelineSeries>();
@@ -180,7 +181,6 @@ public sealed class TimelineCounter(int capacity)
             };
             series.Add(new TimelineSeries(name, [.. _counts[s].Take(buckets)]));
         }
-        var marks = run.Marks;
         var step = (marks.Length + MaxMarks - 1) / MaxMarks;
         var drawn = marks.Length <= MaxMarks ? marks : [.. marks.Where((_, i) => i % step == 0)];
         return new Timeline(accesses, _width, buckets, series.ToImmutable(), [.. drawn.Select(m => new TimelineMark(m.Label, m.Counters.Accesses))],
