@@ -40,7 +40,7 @@ public static class HtmlMemslots
         var byHva = slots.OrderBy(v => v.Slot.Hva).ToList();
         var rows = slots.Length + (map.Outside.IsEmpty ? 0 : 1);
         var height = top + rows * (boxHeight + gap) + 4;
-        sb.Append($"<svg class=\"memslot-map\" id=\"memslot-map\" role=\"img\" aria-label=\"guest-physical slots and their host-virtual ranges\" viewBox=\"0 0 {width} {height}\">\n");
+        sb.Append($"<svg class=\"memslot-map\" id=\"memslot-map\" role=\"img\" aria-label=\"guest-physical slots and their host-virtual ranges\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\">\n");
         sb.Append($"<text class=\"axis\" x=\"{leftX}\" y=\"16\">guest-physical (the VM's RAM)</text>\n");
         sb.Append($"<text class=\"axis\" x=\"{rightX}\" y=\"16\">host-virtual (the VMM process)</text>\n");
         for (var i = 0; i < slots.Length; i++)

@@ -201,7 +201,7 @@ public static class HtmlReport
         var max = Math.Max(1UL, runs.Max(r => r.Counters.Cycles));
         var height = top + runs.Count * (barHeight + gap) + 4;
         sb.Append("<section id=\"cycles\">\n<h2>Where the cycles went</h2>\n");
-        sb.Append($"<svg class=\"chart\" id=\"cycle-chart\" role=\"img\" aria-label=\"cycles per mode by cost category\" viewBox=\"0 0 {width} {height}\">\n");
+        sb.Append($"<svg class=\"chart\" id=\"cycle-chart\" role=\"img\" aria-label=\"cycles per mode by cost category\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\">\n");
         for (var m = 0; m < runs.Count; m++)
         {
             var run = runs[m];
@@ -229,29 +229,39 @@ public static class HtmlReport
 
     // ------------------------------------------------------------ segments
 
-    private static string Fig(double? v, string format, string suffix = "") => v is { } x ? x.ToString(format, Invariant) + suffix : "-";
+    /// <summary>
+    /// A segment figure's cell: rounded for the eye, with its exact value in <c>data-value</c> under the
+    /// JSON report's name in <c>data-figure</c>, so that the page can be checked against the JSON report.
+    /// </summary>
+    private static string FigureCell(string figure, double? v, string format, string suffix) => v is { } x
+        ? $"<td data-figure=\"{figure}\" data-value=\"{x.ToString("R", Invariant)}\">{x.ToString(format, Invariant)}{suffix}</td>"
+        : $"<td data-figure=\"{figure}\">-</td>";
 
     private static void SegmentsSection(StringBuilder sb, ReportData data)
     {
         var runs = data.Runs;
+        // The engine's segments (the same the text and JSON reports give), never recomputed here.
         var perRun = runs.Select(r => Segments.Of(r)).ToList();
         var longest = perRun.MaxBy(s => s.Length);
         var nativeIndex = runs.ToList().FindIndex(r => r.Mode == MmuMode.Native);
         sb.Append("<section id=\"segments\">\n<h2>Segments</h2>\n");
         sb.Append($"<p>{(longest.Length == 1 ? "The run has no mark, so one segment: the whole run." : $"{N(longest.Length - 1)} marks cut the run into {N(longest.Length)} segments, each named by the mark that opens it.")}");
-        sb.Append(" Bandwidth counts 8 bytes per access; slowdown is against the same segment of the native run.</p>\n");
-        var figures = new List<(string Title, Func<int, Segment, string> Cell)>
+        sb.Append(" Bandwidth counts 8 bytes per access");
+        var compare = nativeIndex >= 0 && runs.Count > 1;
+        sb.Append(compare ? "; slowdown is against the same segment of the native run.</p>\n" : ".</p>\n");
+        var figures = new List<(string Title, string Figure, Func<int, Segment, (double? Value, string Format, string Suffix)> Of)>
         {
-            ("cycles per access", (_, s) => Fig(s.CyclesPerAccess, "0.00")),
-            ("bandwidth", (_, s) => Fig(s.Bandwidth(runs[0].Options.ClockHz), "0", " MB/s")),
+            ("cycles per access", "cycles_per_access", (_, s) => (s.CyclesPerAccess, "0.00", "")),
+            ("bandwidth", "bandwidth_mbs", (k, s) => (s.Bandwidth(runs[k].Options.ClockHz), "0", " MB/s")),
         };
-        if (nativeIndex >= 0 && runs.Count > 1)
-            figures.Add(("slowdown against native", (k, s) => runs[k].Mode == MmuMode.Native || s.Index >= perRun[nativeIndex].Length ? "-"
-                : Fig(s.SlowdownAgainst(perRun[nativeIndex][s.Index]), "0.00", "x")));
+        // A comparison needs a native run beside the others: a single-mode report has no slowdown table.
+        if (compare)
+            figures.Add(("slowdown against native", "slowdown", (k, s) => (runs[k].Mode == MmuMode.Native || s.Index >= perRun[nativeIndex].Length ? null
+                : s.SlowdownAgainst(perRun[nativeIndex][s.Index]), "0.00", "x")));
         sb.Append("<div class=\"tables\">\n");
-        foreach (var (title, cell) in figures)
+        foreach (var (title, figure, of) in figures)
         {
-            sb.Append($"<div class=\"scroll\"><table class=\"numbers segments\">\n<caption>{title}</caption>\n<thead><tr><th>segment</th>");
+            sb.Append($"<div class=\"scroll\"><table class=\"numbers segments\" data-figure=\"{figure}\">\n<caption>{title}</caption>\n<thead><tr><th>segment</th>");
             foreach (var r in runs) sb.Append($"<th>{Mode(r.Mode)}</th>");
             sb.Append("</tr></thead>\n<tbody>\n");
             var previous = -1;
@@ -259,8 +269,17 @@ public static class HtmlReport
             {
                 if (previous >= 0 && i != previous + 1) sb.Append($"<tr class=\"gap\"><td colspan=\"{runs.Count + 1}\">{N(i - previous - 1)} segments left out</td></tr>\n");
                 previous = i;
-                sb.Append($"<tr><td>{i} {E(longest[i].Name)}</td>");
-                for (var k = 0; k < runs.Count; k++) sb.Append($"<td>{(i < perRun[k].Length ? cell(k, perRun[k][i]) : "-")}</td>");
+                sb.Append($"<tr data-segment=\"{i}\"><td>{i} {E(longest[i].Name)}</td>");
+                for (var k = 0; k < runs.Count; k++)
+                {
+                    if (i >= perRun[k].Length)
+                    {
+                        sb.Append("<td>-</td>");
+                        continue;
+                    }
+                    var (value, format, suffix) = of(k, perRun[k][i]);
+                    sb.Append(FigureCell(figure, value, format, suffix));
+                }
                 sb.Append("</tr>\n");
             }
             sb.Append("</tbody>\n</table></div>\n");
@@ -358,8 +377,15 @@ public static class HtmlReport
         sb.Append("</ul>\n</section>\n");
     }
 
-    private static string Change(ulong before, ulong after) =>
-        before == 0 ? "-" : ((double)after / before - 1).ToString("+0.0%;-0.0%;0.0%", Invariant);
+    /// <summary>"+64.5%", "-0.03%", "+&lt;0.01%" (a small change never reads as none), "same".</summary>
+    private static string Change(ulong before, ulong after)
+    {
+        if (after == before) return "same";
+        if (before == 0) return "-";
+        var change = (double)after / before - 1;
+        if (Math.Abs(change) < 0.00005) return change > 0 ? "+<0.01%" : "-<0.01%";
+        return change.ToString(Math.Abs(change) < 0.001 ? "+0.00%;-0.00%" : "+0.0%;-0.0%", Invariant);
+    }
 
     private const string Css = """
         :root { color-scheme: light; }
@@ -390,6 +416,7 @@ public static class HtmlReport
         svg text { font-size: 13px; fill: #0f172a; }
         svg text.axis { fill: #475569; }
         .legend .key, .mode-key { margin-right: 14px; white-space: nowrap; }
+        h3 .mode-key, li .mode-key { margin-right: 0; }
         .swatch { display: inline-block; width: 12px; height: 12px; margin-right: 5px; vertical-align: -1px; border-radius: 2px; }
         .plot { width: 100%; min-height: 40px; }
         .ref-ept rect, .ref.ref-ept { fill: #dbeafe; background: #dbeafe; stroke: #1d4ed8; border-color: #1d4ed8; }
@@ -419,7 +446,8 @@ public static class HtmlReport
         .addr b { font-family: system-ui, sans-serif; margin-right: 4px; }
         .arrow { color: #334155; }
         .chain.side .addr { border-style: dashed; background: #fff; }
-        table.entries td { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 0.84rem; text-align: left; }
+        table.entries td, table.entries th { text-align: left; }
+        table.entries td { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 0.84rem; }
         table.entries td:first-child { font-family: inherit; }
         ul.notes li, ul.findings li { margin-bottom: 3px; }
         .slot-box { fill: #f1f5f9; stroke: #334155; stroke-width: 1.5; }

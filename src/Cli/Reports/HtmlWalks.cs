@@ -153,21 +153,29 @@ public static class HtmlWalks
         var mode = Mode(path.Mode);
         sb.Append($"<div class=\"path\" id=\"path-{mode}\">\n<h3>{ModeKey(path.Mode)}: process {E(path.Process)}</h3>\n");
         var (rows, columns, cells) = Grid(p);
-        const int cell = 60, top = 34;
-        var left = path.Mode == MmuMode.Ept ? 200 : 250;
-        var width = Math.Max(420, left + columns.Count * cell + 16);
+        const int cell = 64, top = 44;
+        // Room for the longest row label at about 7.5 px a character (13 px system-ui).
+        var left = 16 + (int)Math.Ceiling(rows.Select(r => r.Length).DefaultIfEmpty(0).Max() * 7.5);
+        var width = left + columns.Count * cell + 16;
         var height = top + rows.Count * cell + 8;
-        sb.Append($"<svg class=\"diagram\" id=\"diagram-{mode}\" role=\"img\" aria-label=\"translation path in {mode}\" viewBox=\"0 0 {width} {height}\">\n");
+        // Drawn at its own size (never scaled up): a narrow window scales it down.
+        sb.Append($"<svg class=\"diagram\" id=\"diagram-{mode}\" role=\"img\" aria-label=\"translation path in {mode}\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\">\n");
         for (var c = 0; c < columns.Count; c++)
-            sb.Append($"<text class=\"axis\" x=\"{left + c * cell + cell / 2}\" y=\"{top - 12}\" text-anchor=\"middle\">{E(columns[c])}</text>\n");
+        {
+            // "EPT PDPT" over two lines, so that neighbouring heads never run into each other.
+            var x = left + c * cell + cell / 2;
+            var words = columns[c].Split(' ', 2);
+            if (words.Length == 1) sb.Append($"<text class=\"axis\" x=\"{x}\" y=\"{top - 10}\" text-anchor=\"middle\">{E(columns[c])}</text>\n");
+            else sb.Append($"<text class=\"axis\" x=\"{x}\" y=\"{top - 24}\" text-anchor=\"middle\">{E(words[0])}<tspan x=\"{x}\" dy=\"14\">{E(words[1])}</tspan></text>\n");
+        }
         for (var r = 0; r < rows.Count; r++)
             sb.Append($"<text class=\"axis\" x=\"{left - 10}\" y=\"{top + r * cell + cell / 2 + 5}\" text-anchor=\"end\">{E(rows[r])}</text>\n");
         foreach (var (row, col, reference) in cells)
         {
-            var x = left + col * cell + 5;
-            var y = top + row * cell + 5;
-            sb.Append($"<g class=\"walk-ref {KindClass(reference.Kind)} {StateClass(reference.State)}\"><rect x=\"{x}\" y=\"{y}\" width=\"{cell - 10}\" height=\"{cell - 10}\" rx=\"6\"/>");
-            sb.Append($"<text x=\"{x + (cell - 10) / 2}\" y=\"{y + (cell - 10) / 2 + 5}\" text-anchor=\"middle\">{Label(reference)}</text><title>{E(Title(reference))}</title></g>\n");
+            var x = left + col * cell + 6;
+            var y = top + row * cell + 6;
+            sb.Append($"<g class=\"walk-ref {KindClass(reference.Kind)} {StateClass(reference.State)}\"><rect x=\"{x}\" y=\"{y}\" width=\"{cell - 12}\" height=\"{cell - 12}\" rx=\"6\"/>");
+            sb.Append($"<text x=\"{x + (cell - 12) / 2}\" y=\"{y + (cell - 12) / 2 + 5}\" text-anchor=\"middle\">{Label(reference)}</text><title>{E(Title(reference))}</title></g>\n");
         }
         sb.Append("</svg>\n");
         if (!p.Notes.IsEmpty)

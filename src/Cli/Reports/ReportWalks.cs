@@ -96,8 +96,12 @@ public static class ReportWalks
 
     public static string Raw(ulong entry) => "0x" + entry.ToString("x16", System.Globalization.CultureInfo.InvariantCulture);
 
-    private static string LevelsBelow(int level, int lowest, string prefix) =>
-        string.Join(", ", Enumerable.Range(lowest, level - lowest).Reverse().Select(l => prefix + ExplainPrinter.LevelName(l, 5)));
+    /// <summary>"PD or PT", "PDPT, PD or PT": the levels below a leaf, from the top.</summary>
+    private static string LevelsBelow(int level, int lowest, string prefix)
+    {
+        var names = Enumerable.Range(lowest, level - lowest).Reverse().Select(l => prefix + ExplainPrinter.LevelName(l, 5)).ToList();
+        return names.Count <= 1 ? string.Concat(names) : string.Join(", ", names.Take(names.Count - 1)) + " or " + names[^1];
+    }
 
     /// <summary>
     /// A note for each huge leaf on the path: which levels its walk does not read. A column or row of the
@@ -105,18 +109,25 @@ public static class ReportWalks
     /// </summary>
     public static ImmutableArray<string> HugeLeafNotes(ImmutableArray<WalkReference> references)
     {
+        // One note per kind and level, in the order the walk meets them; EPT names every region it maps so.
         var notes = new List<string>();
-        foreach (var r in references.Where(r => r.IsLeaf && r.Level > 1))
+        foreach (var group in references.Where(r => r.IsLeaf && r.Level > 1).GroupBy(r => (r.Kind == RefKind.Software ? RefKind.Guest : r.Kind, r.Level)))
         {
-            var size = r.Level == 2 ? "2 MiB" : r.Level == 3 ? "1 GiB" : $"level-{r.Level}";
-            var note = r.Kind switch
+            var (kind, level) = group.Key;
+            var size = level == 2 ? "2 MiB" : level == 3 ? "1 GiB" : $"level-{level}";
+            var below = LevelsBelow(level, 1, "");
+            if (kind == RefKind.Ept)
             {
-                RefKind.Ept => $"EPT maps gpa {Hex.Format(r.Translating & ~(Pte.Coverage(r.Level) - 1))} with a {size} leaf in its {ExplainPrinter.LevelName(r.Level, 5)}: "
-                               + $"that translation reads no EPT {LevelsBelow(r.Level, 1, "")} entry",
-                RefKind.Shadow => $"the shadow {EntryName(r.Level)} maps a {size} page: the hardware walk reads no shadow {LevelsBelow(r.Level, 1, "")} entry",
-                _ => $"the guest's {EntryName(r.Level)} maps a {size} page: the walk reads no guest {LevelsBelow(r.Level, 1, "")} entry",
-            };
-            if (!notes.Contains(note, StringComparer.Ordinal)) notes.Add(note);
+                var regions = group.Select(r => r.Translating & ~(Pte.Coverage(level) - 1)).Distinct().Select(Hex.Format).ToList();
+                notes.Add(regions.Count == 1
+                    ? $"EPT maps gpa {regions[0]} with a {size} leaf in its {ExplainPrinter.LevelName(level, 5)}: that translation reads no EPT {below} entry"
+                    : $"EPT maps gpa {string.Join(", ", regions.Take(regions.Count - 1))} and {regions[^1]} with {size} leaves in its {ExplainPrinter.LevelName(level, 5)}: "
+                      + $"those translations read no EPT {below} entry");
+            }
+            else if (kind == RefKind.Shadow)
+                notes.Add($"the shadow {EntryName(level)} maps a {size} page: the hardware walk reads no shadow {below} entry");
+            else
+                notes.Add($"the guest's {EntryName(level)} maps a {size} page: the walk reads no guest {below} entry");
         }
         return [.. notes];
     }
