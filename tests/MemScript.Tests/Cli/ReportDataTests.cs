@@ -38,6 +38,13 @@ public class ReportDataTests
     {
         var data = Build(example);
         using (ApprovalResults.ForScenario(Path.GetFileNameWithoutExtension(example))) Approvals.Verify(ReportDataText.Write(data));
+        // Following the walks (an explain at each TLB miss of the address) changes nothing the run counts.
+        foreach (var run in data.Runs)
+        {
+            var plain = ScriptInterpreter.Run(Input(example).Script, new RunOptions { Mode = run.Mode, BaseDirectory = Paths.Examples });
+            Assert.That(run.Counters.Named(), Is.EqualTo(plain.Counters.Named()), $"{run.Mode}");
+            Assert.That(run.Counters.CyclesByKind, Is.EqualTo(plain.Counters.CyclesByKind), $"{run.Mode}");
+        }
         // Every section is on the page, and the page stays small.
         var html = HtmlReport.Render(data);
         foreach (var (id, _) in HtmlReport.Sections) Assert.That(html, Does.Contain($"<section id=\"{id}\">"), id);
