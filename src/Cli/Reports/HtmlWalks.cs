@@ -59,7 +59,7 @@ public static class HtmlWalks
         foreach (var mode in data.Modes)
         {
             var f = mode.FirstWalks;
-            sb.Append($"<h3>{ModeKey(mode.Mode)}</h3>\n");
+            sb.Append($"<h3>{ModeKey(mode.Mode)}{(f.Process is { } process ? $": process {E(process)}" : "")}</h3>\n");
             if (f.Note is { } note) sb.Append($"<p>{E(char.ToUpperInvariant(note[0]) + note[1..])}.</p>\n");
             if (f.Walks.IsEmpty) continue;
             sb.Append($"<div class=\"staircase\" id=\"staircase-{Mode(mode.Mode)}\">\n");

@@ -56,7 +56,7 @@ public static class ReportDataText
         if (t.MarksLeftOut > 0) sb.Append($"  ({t.MarksLeftOut} marks not drawn)\n");
 
         var f = mode.FirstWalks;
-        sb.Append($"first walks of {H(f.Address)}{(f.Defaulted ? " (the first access)" : "")}: {f.Walks.Length}{(f.Filled ? ", the last filled the TLB" : "")}{(f.Cut ? ", cut" : "")}\n");
+        sb.Append($"first walks of {H(f.Address)}{(f.Defaulted ? " (the first access)" : "")}{(f.Process is { } process ? " in process " + DiagnosticFormatter.Escape(process) : "")}: {f.Walks.Length}{(f.Filled ? ", the last filled the TLB" : "")}{(f.Cut ? ", cut" : "")}\n");
         if (f.Note is { } note) sb.Append($"  {note}\n");
         foreach (var w in f.Walks)
         {

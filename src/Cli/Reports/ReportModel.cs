@@ -81,9 +81,10 @@ public sealed record WalkReference(int Number, RefKind Kind, int Level, int Row,
 /// <summary>
 /// The walks of one 4 KiB page from the start of the run until one filled the TLB (or
 /// <see cref="ReportTraceSink.MaxWalks"/> of them): the staircase of EPT violations in a fresh VM.
-/// <see cref="Note"/> says why there is no walk, when there is none.
+/// <see cref="Process"/> is the process of the first miss there (the others' misses at the same
+/// address are not followed); <see cref="Note"/> says why there is no walk, when there is none.
 /// </summary>
-public sealed record FirstWalks(ulong Address, bool Defaulted, ImmutableArray<WalkRecord> Walks, bool Filled, bool Cut, string? Note);
+public sealed record FirstWalks(ulong Address, string? Process, bool Defaulted, ImmutableArray<WalkRecord> Walks, bool Filled, bool Cut, string? Note);
 
 /// <summary>
 /// One walk: the access it served, the references the run counted for it, the entries on its path as the

@@ -26,6 +26,7 @@ public sealed class ReportTraceSink(Machine machine, ulong? address) : ITraceSin
     private readonly ImmutableArray<WalkRecord>.Builder _walks = ImmutableArray.CreateBuilder<WalkRecord>();
     private readonly bool _defaulted = address is null;
     private ulong? _address = address;
+    private string? _process;
     private OpenWalk? _open;
     private bool _done;
     private string? _note;
@@ -56,11 +57,14 @@ public sealed class ReportTraceSink(Machine machine, ulong? address) : ITraceSin
         {
             case NonCanonicalEvent n when _address is null || n.Address.Value == _address:
                 _address = n.Address.Value;
+                _process = machine.Current?.Name;
                 _note = "the address is not canonical: the access faults (#GP) before any walk, and the guest kills the process";
                 _done = true;
                 break;
-            case TlbMissEvent m when _address is null || (m.Address.Value >> 12) == (_address.Value >> 12):
+            // The same address in another process is another page: only the first process's misses are followed.
+            case TlbMissEvent m when (_address is null || (m.Address.Value >> 12) == (_address.Value >> 12)) && (_process is null || _process == machine.Current!.Name):
                 _address ??= m.Address.Value;
+                _process ??= machine.Current!.Name;
                 // Explained now, before KVM or the guest handle what the walk met: the tables as the walk saw them.
                 _open = new OpenWalk(m, machine.Explain(machine.Current!.Name, m.Address.Value));
                 break;
@@ -111,7 +115,7 @@ public sealed class ReportTraceSink(Machine machine, ulong? address) : ITraceSin
         var note = _note ?? (_address is null ? "the run made no access"
             : _walks.Count == 0 ? "no TLB miss at this 4 KiB page in the whole run: it was never accessed, or every access hit a TLB entry filled for a larger page"
             : null);
-        return new FirstWalks(_address ?? 0, _defaulted, _walks.ToImmutable(), filled, !filled && _walks.Count >= MaxWalks, note);
+        return new FirstWalks(_address ?? 0, _process, _defaulted, _walks.ToImmutable(), filled, !filled && _walks.Count >= MaxWalks, note);
     }
 
     public Timeline Timeline(RunResult run) => _timeline.Finish(run.Counters.Accesses, run.Marks);
