@@ -31,6 +31,9 @@
           ctx.lineWidth = px;
           ctx.setLineDash([4 * px, 3 * px]);
           ctx.font = (11 * px) + "px system-ui, sans-serif";
+          // uPlot leaves the context as its last axis labels set it (right-aligned): the labels start at tx.
+          ctx.textAlign = "left";
+          ctx.textBaseline = "alphabetic";
           marks.forEach(function (m, i) {
             var x = Math.round(u.valToPos(m.at, "x", true));
             if (x < left - 1 || x > right + 1) return;
