@@ -33,7 +33,7 @@ public class RunCaseTests
         }
         var text = output.ToString();
         Assert.That(text.Contains(": error MS"), Is.EqualTo(file.StartsWith("error-", StringComparison.Ordinal)));
-        ExpectedFile.Verify(Path.ChangeExtension(path, ".expected"), text);
+        Snapshot.Verify(Path.GetDirectoryName(path)!, Path.GetFileNameWithoutExtension(path), text);
     }
 }
 
