@@ -1,8 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using ApprovalTests;
-using ApprovalTests.Namers;
 using MemScript.Cli;
 using MemScript.Cli.Reports;
 using MemScript.Engine.Interpreter;
@@ -37,7 +35,7 @@ public class ReportDataTests
     public void Data_snapshot(string example)
     {
         var data = Build(example);
-        using (ApprovalResults.ForScenario(Path.GetFileNameWithoutExtension(example))) Approvals.Verify(ReportDataText.Write(data));
+        Snapshot.Verify(Path.Combine(Snapshot.Examples, Path.GetFileNameWithoutExtension(example)), "all.html-data", ReportDataText.Write(data));
         // Following the walks (an explain at each TLB miss of the address) changes nothing the run counts.
         foreach (var run in data.Runs)
         {
