@@ -25,7 +25,7 @@ public static class ReportCommand
         };
         var maxAccesses = CountOptions.Count("--max-accesses", "stop a mode with an error after this many accesses (0: no limit)", "no limit");
         var rerunLimit = CountOptions.Count("--rerun-limit",
-            $"rerun the scenario for 'which assumption decides' only when no mode made more accesses than this (default: {ReportAssumptions.DefaultLimit.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)})",
+            "rerun the scenario for 'which assumption decides' only when no mode made more accesses than this",
             "never rerun");
         rerunLimit.DefaultValueFactory = _ => ReportAssumptions.DefaultLimit;
         var command = new Command("report",

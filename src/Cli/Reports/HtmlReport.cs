@@ -31,6 +31,7 @@ public static class HtmlReport
         MmuMode.Native => "#000000", MmuMode.Software => "#E69F00", MmuMode.Shadow => "#CC79A7", _ => "#0072B2",
     };
 
+    /// <summary>A mode's dash pattern on the line charts, so that modes differ by more than their colour (solid for ept).</summary>
     public static int[] ModeDash(MmuMode mode) => mode switch
     {
         MmuMode.Native => [2, 3], MmuMode.Software => [8, 4], MmuMode.Shadow => [4, 2, 1, 2], _ => [],
