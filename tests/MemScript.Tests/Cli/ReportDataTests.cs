@@ -195,6 +195,20 @@ public class ReportDataTests
     }
 
     [Test]
+    public void When_no_feature_reorders_the_modes_the_page_says_so_before_what_each_mode_depends_on()
+    {
+        var html = HtmlReport.Render(Build("07-mmio.memscript"));
+        var findings = Regex.Match(html, "<ul class=\"findings\">\n(.*?)</ul>", RegexOptions.Singleline).Groups[1].Value;
+        Assert.That(Regex.Matches(findings, "<li>(.*?)</li>").Select(m => m.Groups[1].Value), Is.EqualTo(new[]
+        {
+            "no single feature changes the ranking of the modes.",
+            "shadow depends most on <strong>pwc</strong> (+1.1% with pwc off).",
+            "ept depends most on <strong>pwc</strong> (+11.1% with pwc off).",
+        }));
+        Assert.That(html, Does.Not.Contain("<tr class=\"changed\">"));
+    }
+
+    [Test]
     public void Reruns_are_bounded_by_the_rerun_limit_and_keep_the_access_limit()
     {
         var skipped = Build("02-three-generations.memscript", [MmuMode.Ept], rerunLimit: 1000).Assumptions;
