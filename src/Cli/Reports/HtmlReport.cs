@@ -411,6 +411,7 @@ public static class HtmlReport
         table.left td, table.left th { text-align: left; }
         tr.derived td, tr.baseline td { font-weight: 600; }
         tr.changed td { background: #fff7d6; }
+        table.assumptions td:nth-child(2), table.assumptions td:last-child { white-space: nowrap; }
         tr.gap td { color: #64748b; font-style: italic; text-align: left; }
         li.winner { font-size: 1.05rem; }
         .problem { color: #b91c1c; }
