@@ -56,4 +56,11 @@ public sealed record RunOptions
 
     /// <summary>Called now and then with the number of accesses done (from the running thread).</summary>
     public Action<long>? Progress { get; init; }
+
+    /// <summary>
+    /// Where the trace goes instead of a kept list (<see cref="Trace"/> and <see cref="TraceLimit"/> are then
+    /// not used and the result's trace is empty): made once the machine exists, so that it may read the
+    /// machine (explain an address) as events arrive. The HTML report aggregates a run of any length this way.
+    /// </summary>
+    public Func<Machine, ITraceSink>? TraceSink { get; init; }
 }

@@ -44,8 +44,19 @@ public sealed class ScriptInterpreter
         if (options.MaxTablePages is { } tables) machineOptions = machineOptions with { MaxTablePages = tables };
         if (options.MaxHostPages is { } hosts) machineOptions = machineOptions with { MaxHostPages = hosts };
         machineOptions = machineOptions with { Accelerate = options.Accelerate };
-        _sink = options.Trace ? new ListTraceSink(options.TraceLimit) : null;
-        _machine = new Machine(machineOptions, script, _sink, _logger);
+        _sink = options.Trace && options.TraceSink is null ? new ListTraceSink(options.TraceLimit) : null;
+        // The machine takes its sink when it is built; a sink made from the machine is handed over after.
+        var late = options.TraceSink is null ? null : new LateSink();
+        _machine = new Machine(machineOptions, script, (ITraceSink?)late ?? _sink, _logger);
+        if (late is not null) late.Target = options.TraceSink!(_machine);
+    }
+
+    /// <summary>Forwards to the sink of <see cref="RunOptions.TraceSink"/>, which can only be made once the machine exists.</summary>
+    private sealed class LateSink : ITraceSink
+    {
+        public ITraceSink? Target;
+
+        public void Emit(TraceEvent traceEvent) => Target?.Emit(traceEvent);
     }
 
     public Machine Machine => _machine;
