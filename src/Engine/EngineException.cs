@@ -19,6 +19,15 @@ public sealed class EngineException(string code, string message) : Exception(mes
     public static EngineException AccessLimit(long limit) =>
         new("MS0606", $"the run reached the limit of {limit} accesses (raise it with --max-accesses)");
 
+    public static EngineException IdleLimit(long limit) =>
+        new("MS0606", $"the run reached the limit of {limit} loop iterations without an access (raise it with --max-accesses)");
+
+    public static EngineException CounterOverflow(string counter) =>
+        new("MS0609", $"the {counter} count would pass 2^64 - 1: the costs are too large for a run this long");
+
+    public static EngineException RecordLimit(string what, int limit) =>
+        new("MS0610", $"the run recorded more than the limit of {limit:N0} {what}");
+
     public static EngineException PageLimit(string what, long limit) =>
         new("MS0607", $"the scenario needs more than the limit of {limit:N0} {what}");
 }

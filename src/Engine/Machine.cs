@@ -143,7 +143,10 @@ public sealed partial class Machine
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal void Charge(CostKind kind, ulong count = 1)
     {
-        var cycles = _prices[(int)kind] * count;
+        var price = _prices[(int)kind];
+        var cycles = price * count;
+        // Cycles are exact: a charge that would wrap the 64-bit counter is an error, never a wrap.
+        if ((count > 1 && Math.BigMul(price, count, out _) != 0) || Counters.Cycles + cycles < cycles) throw EngineException.CounterOverflow("cycle");
         Counters.Cycles += cycles;
         Counters.CyclesByKind[(int)kind] += cycles;
         if (_activeExit >= 0) Counters.CyclesByExit[_activeExit] += cycles;
@@ -492,4 +495,25 @@ public sealed partial class Machine
 
     /// <summary>Explains the translation of <paramref name="gva"/> in <paramref name="processName"/> as the tables stand now (changes nothing).</summary>
     public Inspection.TranslationPath Explain(string processName, ulong gva) => Translation.Explain(Kernel.Process(processName), gva);
+
+    /// <summary>
+    /// The guest page tables of <paramref name="processName"/> as they stand (changes nothing), for the
+    /// report's memslot map: each table's guest-physical address, level and entries, from the root down,
+    /// depth first in entry order. The entries are the live table's: read them before the run goes on.
+    /// </summary>
+    public IEnumerable<(ulong Table, int Level, ReadOnlyMemory<ulong> Entries)> GuestTables(string processName)
+    {
+        var pending = new Stack<(ulong Table, int Level)>();
+        pending.Push((Kernel.Process(processName).Root, Levels));
+        while (pending.Count > 0)
+        {
+            var (table, level) = pending.Pop();
+            var entries = Kernel.Tables[table];
+            yield return (table, level, entries);
+            if (level == 1) continue;
+            // Pushed in reverse so that they come out in entry order.
+            for (var i = entries.Length - 1; i >= 0; i--)
+                if ((entries[i] & Pte.Present) != 0 && !Pte.IsLeaf(entries[i], level)) pending.Push((entries[i] & Pte.AddressMask, level - 1));
+        }
+    }
 }

@@ -85,6 +85,7 @@ public static class ExplainPrinter
         }
 
         sb.Append($"\noutcome: {path.Outcome}\n");
+        foreach (var note in path.Notes) sb.Append($"note: {note}\n");
         var references = path.Mode == MmuMode.Software ? path.HypervisorReferences : path.MissReferences;
         sb.Append(path.Mode switch
         {

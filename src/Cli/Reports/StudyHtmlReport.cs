@@ -1,7 +1,6 @@
 using System.Collections.Immutable;
 using System.Globalization;
 using System.Net;
-using System.Reflection;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
@@ -14,7 +13,8 @@ namespace MemScript.Cli.Reports;
 /// <summary>
 /// <c>memscript grid --format html</c>: one self-contained page with a line chart per segment of a
 /// figure (default: cycles per access) against the first parameter, one line per mode and combination
-/// of the other parameters, drawn by the vendored uPlot (Reports/Vendor/uplot) inlined into the page.
+/// of the other parameters, drawn by the vendored uPlot (Reports/Assets/uPlot, shared with
+/// <c>memscript report</c>) inlined into the page.
 /// The page is drawn from the study's CSV (<see cref="StudySheet"/>), so a merge of shards draws the
 /// same bytes as the whole study.
 /// </summary>
@@ -23,14 +23,14 @@ public static class StudyHtmlReport
     /// <summary>The figure a chart draws when none is chosen.</summary>
     public const string DefaultFigure = "cycles/access";
 
-    /// <summary>The version of the vendored uPlot, as its README pins it.</summary>
-    public const string UPlotVersion = "1.6.32";
-
     /// <summary>Line styles that tell apart the combinations of the other parameters of one mode (canvas dash patterns).</summary>
     private static readonly int[][] Dashes = [[], [10, 5], [3, 4], [14, 4, 3, 4], [6, 3, 1, 3, 1, 3], [1, 6]];
 
-    /// <summary>Colours for the lines when a study runs one mode, so that they differ by colour rather than by dash.</summary>
-    private static readonly string[] Palette = ["#3b82f6", "#ef4444", "#14b8a6", "#f59e0b", "#8b5cf6", "#ec4899", "#22c55e", "#64748b", "#f97316", "#0ea5e9"];
+    /// <summary>
+    /// Colours for the lines when a study runs one mode, so that they differ by colour rather than by
+    /// dash: Paul Tol's "bright" scheme (colour-blind safe), as the report's timeline uses.
+    /// </summary>
+    private static readonly string[] Palette = ["#4477AA", "#EE6677", "#228833", "#CCBB44", "#66CCEE", "#AA3377", "#BBBBBB"];
 
     private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
 
@@ -102,7 +102,7 @@ public static class StudyHtmlReport
                 {
                     var values = axis.Labels.Select(x => byPoint.TryGetValue((segment, mode, others[o], x), out var row) ? Number(row.Fields[column]) : null).ToArray();
                     var label = Vocabulary.ModeName(mode) + (others[o].Length > 0 ? ", " + others[o] : "");
-                    var (color, dash) = modes.Count > 1 ? (HtmlReport.ModeColors[mode], Dashes[o % Dashes.Length]) : (Palette[o % Palette.Length], Dashes[0]);
+                    var (color, dash) = modes.Count > 1 ? (HtmlReport.ModeColor(mode), Dashes[o % Dashes.Length]) : (Palette[o % Palette.Length], Dashes[0]);
                     lines.Add(new Line(label, mode, color, dash, values));
                 }
             }
@@ -117,7 +117,7 @@ public static class StudyHtmlReport
         var sb = new StringBuilder();
         var title = $"MemScript study: {displayPath}";
         sb.Append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
-        sb.Append($"<title>{E(title)}</title>\n<style>\n{HtmlReport.Css}\n{Css}\n</style>\n<style>\n{Vendored("uplot.css")}\n</style>\n</head>\n<body>\n<main>\n");
+        sb.Append($"<title>{E(title)}</title>\n<style>\n{HtmlReport.Css}\n{HtmlCharts.Css}\n{Css}\n</style>\n</head>\n<body>\n<main>\n");
         sb.Append($"<h1>{E(title)}</h1>\n");
         sb.Append($"<p class=\"summary\">{E(Summary(sheet))}</p>\n");
         if (sheet.Parameters.IsEmpty || sheet.Rows.IsEmpty)
@@ -134,8 +134,7 @@ public static class StudyHtmlReport
         Failures(sb, sheet);
         sb.Append("<script type=\"application/json\" id=\"study-data\">").Append(Data(axis, charts, figure)).Append("</script>\n");
         // uPlot's licence travels with it, as the MIT licence asks.
-        sb.Append($"<script>\n/* uPlot {UPlotVersion} (MIT licence, below), vendored unchanged from the npm package uplot@{UPlotVersion}.\n{Vendored("uplot.LICENSE").Replace("*/", "* /", StringComparison.Ordinal)}*/\n");
-        sb.Append(Vendored("uplot.js").TrimEnd('\n')).Append("\n</script>\n");
+        HtmlCharts.UPlot(sb);
         sb.Append("<script>\n").Append(Script).Append("</script>\n");
         sb.Append("</main>\n</body>\n</html>\n");
         return sb.ToString();
@@ -259,15 +258,6 @@ public static class StudyHtmlReport
     private static string Count(int n, string what) => $"{n.ToString(Invariant)} {what}{(n == 1 ? "" : "s")}";
 
     private static string E(string text) => WebUtility.HtmlEncode(DiagnosticFormatter.Escape(text));
-
-    /// <summary>A vendored file, as the assembly carries it (see MemScript.Cli.csproj).</summary>
-    public static string Vendored(string name)
-    {
-        using var stream = typeof(StudyHtmlReport).Assembly.GetManifestResourceStream(name)
-                           ?? throw new InvalidOperationException($"the build did not embed {name}");
-        using var reader = new StreamReader(stream, Encoding.UTF8);
-        return reader.ReadToEnd();
-    }
 
     private const string Css = """
         p.summary { color: #334155; }

@@ -19,6 +19,9 @@ public sealed class Counters
     public ulong AccessPrice;
 
     public ulong TotalCycles => Cycles + (ulong)Accesses * AccessPrice;
+
+    /// <summary>Whether <see cref="TotalCycles"/> would pass 2^64 - 1 (the accesses' lazy charge included).</summary>
+    public bool CyclesOverflow => Math.BigMul((ulong)Accesses, AccessPrice, out var accessCycles) != 0 || Cycles + accessCycles < accessCycles;
     public readonly long[] ExitsByReason = new long[Vocabulary.ExitReasons.Length];
     public readonly ulong[] CyclesByKind = new ulong[ChargeKinds.All.Length];
 

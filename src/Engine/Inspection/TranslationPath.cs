@@ -38,4 +38,7 @@ public sealed record TranslationPath(
     string Outcome)
 {
     public bool Complete => Hpa is not null || (Gpa is not null && Slot is null);
+
+    /// <summary>State that decides what the next access costs but is not on the path: an unsync shadow table, a clean or dirty page.</summary>
+    public ImmutableArray<string> Notes { get; init; } = [];
 }

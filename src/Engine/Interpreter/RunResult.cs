@@ -33,7 +33,16 @@ public sealed record RunOptions
 {
     public MmuMode? Mode { get; init; }
     public bool Trace { get; init; }
-    public int TraceLimit { get; init; } = int.MaxValue;
+    /// <summary>Trace events kept in memory; later ones are counted as dropped (a run of billions of accesses must not keep them all).</summary>
+    public int TraceLimit { get; init; } = DefaultTraceLimit;
+
+    public const int DefaultTraceLimit = 5_000_000;
+
+    /// <summary>Marks and expectation results a run may record: each mark keeps a copy of every counter.</summary>
+    public const int MarkLimit = 10_000, ExpectLimit = 100_000;
+
+    /// <summary>Loop iterations without an access that a run with an access limit may make (at least this many, and at least the limit).</summary>
+    public const long IdleIterationFloor = 1 << 24;
     public long MaxAccesses { get; init; }
 
     /// <summary>Caps on page-table pages and host pages (null: the engine's defaults).</summary>
@@ -47,4 +56,11 @@ public sealed record RunOptions
 
     /// <summary>Called now and then with the number of accesses done (from the running thread).</summary>
     public Action<long>? Progress { get; init; }
+
+    /// <summary>
+    /// Where the trace goes instead of a kept list (<see cref="Trace"/> and <see cref="TraceLimit"/> are then
+    /// not used and the result's trace is empty): made once the machine exists, so that it may read the
+    /// machine (explain an address) as events arrive. The HTML report aggregates a run of any length this way.
+    /// </summary>
+    public Func<Machine, ITraceSink>? TraceSink { get; init; }
 }

@@ -26,6 +26,13 @@ public sealed class ScriptInterpreter
     private readonly ImmutableArray<ExpectRecord>.Builder _expects = ImmutableArray.CreateBuilder<ExpectRecord>();
     private long _nextProgress;
 
+    // The latest mark of each label, for `since` (a label can repeat: the latest one counts).
+    private readonly Dictionary<string, MarkRecord> _latestMark = new(StringComparer.Ordinal);
+
+    // Loop iterations that made no access, against the limit that stops a loop with no access.
+    private long _idleIterations;
+    private readonly long _idleLimit;
+
     private ScriptInterpreter(CheckedScript script, RunOptions options, ILogger? logger)
     {
         _script = script;
@@ -33,11 +40,23 @@ public sealed class ScriptInterpreter
         _logger = logger ?? NullLogger.Instance;
         var mode = options.Mode ?? script.Machine.Mode;
         var machineOptions = MachineOptions.From(script.Machine, mode) with { MaxAccesses = options.MaxAccesses };
+        _idleLimit = options.MaxAccesses > 0 ? Math.Max(options.MaxAccesses, RunOptions.IdleIterationFloor) : long.MaxValue;
         if (options.MaxTablePages is { } tables) machineOptions = machineOptions with { MaxTablePages = tables };
         if (options.MaxHostPages is { } hosts) machineOptions = machineOptions with { MaxHostPages = hosts };
         machineOptions = machineOptions with { Accelerate = options.Accelerate };
-        _sink = options.Trace ? new ListTraceSink(options.TraceLimit) : null;
-        _machine = new Machine(machineOptions, script, _sink, _logger);
+        _sink = options.Trace && options.TraceSink is null ? new ListTraceSink(options.TraceLimit) : null;
+        // The machine takes its sink when it is built; a sink made from the machine is handed over after.
+        var late = options.TraceSink is null ? null : new LateSink();
+        _machine = new Machine(machineOptions, script, (ITraceSink?)late ?? _sink, _logger);
+        if (late is not null) late.Target = options.TraceSink!(_machine);
+    }
+
+    /// <summary>Forwards to the sink of <see cref="RunOptions.TraceSink"/>, which can only be made once the machine exists.</summary>
+    private sealed class LateSink : ITraceSink
+    {
+        public ITraceSink? Target;
+
+        public void Emit(TraceEvent traceEvent) => Target?.Emit(traceEvent);
     }
 
     public Machine Machine => _machine;
@@ -138,6 +157,12 @@ public sealed class ScriptInterpreter
         }
     }
 
+    /// <summary>Bulk loops count many accesses at once: after one, the total must still fit (SEMANTICS: counts are exact).</summary>
+    private static void CheckCycles(Machine machine, TextSpan span)
+    {
+        if (machine.Counters.CyclesOverflow) throw Located(span, EngineException.CounterOverflow("cycle"));
+    }
+
     private static ScriptError Located(TextSpan span, Exception e) => e switch
     {
         EngineException engine => new ScriptError(Errors.RunTime(span, engine.Code, engine.Message)),
@@ -153,11 +178,25 @@ public sealed class ScriptInterpreter
 
     private void Tick()
     {
+        _options.Cancel.ThrowIfCancellationRequested();
+        if (_machine.Counters.CyclesOverflow) throw EngineException.CounterOverflow("cycle");
         var done = _machine.Counters.Accesses;
         if (done < _nextProgress) return;
         _nextProgress = done + 1_000_000;
-        _options.Cancel.ThrowIfCancellationRequested();
         _options.Progress?.Invoke(done);
+    }
+
+    /// <summary>
+    /// Every 65,536 iterations of a loop: Ctrl-C, the progress line, and the limit on iterations that
+    /// made no access (a loop of flushes or marks must not run forever past --max-accesses).
+    /// </summary>
+    private long LoopTick(TextSpan span, long accessesBefore, long iterations)
+    {
+        Guard(span, Tick);
+        var now = _machine.Counters.Accesses;
+        if (now == accessesBefore && (_idleIterations += iterations) >= _idleLimit)
+            throw Located(span, EngineException.IdleLimit(_idleLimit));
+        return now;
     }
 
     // ------------------------------------------------------------ compiling statements
@@ -201,6 +240,7 @@ public sealed class ScriptInterpreter
                 try
                 {
                     machine.Access(x, kind, kernel);
+                    if (machine.Counters.CyclesOverflow) throw EngineException.CounterOverflow("cycle");
                 }
                 catch (EngineException e)
                 {
@@ -222,6 +262,7 @@ public sealed class ScriptInterpreter
                 // The last address may be 2^64 - 1: only a range that passes 2^64 wraps.
                 if (size != 0 && from + (size - 1) < from) throw new ScriptError(Errors.RunTimeOverflow(s.Span, "the sweep's end address"));
                 Guard(s.Span, () => machine.Sweep(from, size, stride, times, s.Kind, s.Kernel, poll));
+                CheckCycles(machine, s.Span);
             };
         }
 
@@ -239,6 +280,7 @@ public sealed class ScriptInterpreter
                 if (slots == 0) throw new ScriptError(Errors.ValueOutOfRange(r.Size.Span, "random size", size, "at least the alignment"));
                 if (from + (slots - 1) * align < from) throw new ScriptError(Errors.RunTimeOverflow(r.Span, "the random range's end address"));
                 Guard(r.Span, () => machine.Random(count, from, slots, align, seed, r.Kind, r.Kernel, poll));
+                CheckCycles(machine, r.Span);
             };
         }
 
@@ -258,6 +300,7 @@ public sealed class ScriptInterpreter
                 {
                     var count = countF();
                     Guard(access.Span, () => machine.Repeat(count, address, access.Kind, access.Kernel, poll));
+                    CheckCycles(machine, access.Span);
                 };
             }
             var body = interpreter.CompileBody(r.Body);
@@ -267,11 +310,12 @@ public sealed class ScriptInterpreter
             {
                 var count = countF();
                 var frame = compiler.Frame;
+                var seen = machine.Counters.Accesses;
                 for (var i = 0UL; i < count; i++)
                 {
                     if (slot >= 0) frame[slot] = i;
                     body();
-                    if ((i & 0xffff) == 0) interpreter.Tick();
+                    if ((i & 0xffff) == 0xffff) seen = interpreter.LoopTick(r.Span, seen, 0x10000);
                 }
             };
         }
@@ -389,11 +433,15 @@ public sealed class ScriptInterpreter
             var (machine, poll) = (_machine, Poll);
             var options = interpreter._options;
             var path = Path.IsPathRooted(r.Path) ? r.Path : Path.Combine(options.BaseDirectory, r.Path);
-            return () => Guard(r.Span, () =>
+            return () =>
             {
-                using var trace = LackeyReader.Open(path, r.Path, options.Cancel);
-                machine.Replay(trace, poll);
-            });
+                Guard(r.Span, () =>
+                {
+                    using var trace = LackeyReader.Open(path, r.Path, options.Cancel);
+                    machine.Replay(trace, poll);
+                });
+                CheckCycles(machine, r.Span);
+            };
         }
 
         public Action Visit(MarkStmt m)
@@ -403,8 +451,12 @@ public sealed class ScriptInterpreter
             return () =>
             {
                 var text = label();
+                if (interpreter._marks.Count >= RunOptions.MarkLimit) throw Located(m.Span, EngineException.RecordLimit("marks", RunOptions.MarkLimit));
+                if (machine.Counters.CyclesOverflow) throw Located(m.Span, EngineException.CounterOverflow("cycle"));
                 var counters = machine.Counters.Snapshot();
-                interpreter._marks.Add(new MarkRecord(text, counters, m.Span));
+                var record = new MarkRecord(text, counters, m.Span);
+                interpreter._marks.Add(record);
+                interpreter._latestMark[text] = record;
                 interpreter._sink?.Emit(new MarkEvent(counters.Cycles, counters.Accesses, text));
             };
         }
@@ -454,12 +506,14 @@ public sealed class ScriptInterpreter
     {
         if (!e.Modes.IsEmpty && !e.Modes.Any(m => Vocabulary.ParseMode(m.Text) == _machine.Mode)) return;
         var expected = value();
+        if (_expects.Count >= RunOptions.ExpectLimit) throw Located(e.Span, EngineException.RecordLimit("expectation results", RunOptions.ExpectLimit));
+        if (_machine.Counters.CyclesOverflow) throw Located(e.Span, EngineException.CounterOverflow("cycle"));
         var counters = _machine.Counters.Snapshot();
         var actual = counters.Get(e.Counter.Text);
         var since = sinceLabel?.Invoke();
         if (since is not null)
         {
-            var mark = _marks.LastOrDefault(m => m.Label == since)
+            var mark = _latestMark.GetValueOrDefault(since)
                 ?? throw new ScriptError(Errors.SinceBeforeMark(e.Since!.Span, since));
             actual -= mark.Counters.Get(e.Counter.Text);
         }

@@ -520,6 +520,10 @@ internal sealed class ShadowMode : TranslationMode
         var steps = ImmutableArray.CreateBuilder<WalkStep>();
         var shadowWalk = WalkShadow(root, gva, null, 0, steps);
         e.ShadowSteps = steps.ToImmutable();
+        if (shadowWalk.Page.Key is { Level: 1, Direct: false })
+            e.Notes.Add(shadowWalk.Page.Unsync
+                ? "the shadow leaf table is unsync: the guest writes its page table without exits; KVM syncs it at the next CR3 load (one guest-entry read per shadow entry) and an INVLPG of this address syncs this one entry"
+                : $"the shadow leaf table is in sync: the guest's page table is write-protected, so a write to it exits{(_unsync ? " (the first makes it unsync)" : " and is emulated")}");
         e.Outcome += shadowWalk.End switch
         {
             ShadowEnd.NotPresent => $"; the shadow walk stops at a non-present level-{shadowWalk.Level} shadow entry: a #PF that exits as EXCEPTION_NMI (0), and KVM walks the guest table to fill the shadow entry",

@@ -109,8 +109,9 @@ internal abstract class TranslationMode(Machine machine)
         }
         ExplainAfterWalk(process, gva, walk, e);
         ExplainMissCost(process, gva, e);
+        if (e.Slot is { DirtyLog: true } logged) e.Notes.Add(DirtyNote(logged, e.Gpa!.Value));
         return new TranslationPath(process.Name, Kind, gva, process.Root, M.Levels, e.Steps, e.Gpa, e.Final, e.ShadowSteps, e.Slot, e.Hva,
-            e.Hpa, e.MissReferences, e.HypervisorReferences, e.MissCycles, e.Outcome);
+            e.Hpa, e.MissReferences, e.HypervisorReferences, e.MissCycles, e.Outcome) { Notes = [.. e.Notes] };
     }
 
     /// <summary>What is being built for explain, part by part.</summary>
@@ -124,6 +125,27 @@ internal abstract class TranslationMode(Machine machine)
         public string Outcome = "";
         public int MissReferences, HypervisorReferences;
         public ulong MissCycles;
+        public List<string> Notes = new();
+    }
+
+    /// <summary>Whether the page is dirty in the log and, if clean, what its next write costs (SEMANTICS.md 13.4).</summary>
+    private string DirtyNote(SlotInfo slot, ulong gpa)
+    {
+        var page = Hex.Format(gpa & ~0xfffUL);
+        if (M.Dirty.IsDirty(gpa))
+            return $"dirty log of slot {slot.Id}: page gpa {page} is dirty (written since the last collect dirty); its writes are not logged again";
+        var next = M.Dirty.Method switch
+        {
+            DirtyTrack.Free => "counted in dirty.logged, at no cost",
+            DirtyTrack.Pml => $"it misses the TLB (a clean page's entry forbids writes), walks, and the hardware adds it to the PML buffer ({M.Dirty.PmlEntries} of 512 used; the 513th exits as PML_FULL)",
+            _ => Kind switch
+            {
+                MmuMode.Ept => "its EPT leaf lacks W (write protection): an EPT_VIOLATION, and KVM logs the page and gives the leaf W",
+                MmuMode.Shadow => "its shadow leaf lacks W (write protection): a shadow fault (EXCEPTION_NMI), and KVM logs the page and installs a writable leaf",
+                _ => "the software MMU's TLB entry lacks W: the write traps (MMU_TRAP), and that fill logs the page",
+            },
+        };
+        return $"dirty log of slot {slot.Id}: page gpa {page} is clean; its next write is logged: {next}";
     }
 
     /// <summary>The guest walk from the root, every level, without paging-structure caches (the walk a reader follows).</summary>

@@ -1,13 +1,7 @@
-using ApprovalTests;
-using ApprovalTests.Namers;
-using ApprovalTests.Reporters;
-using ApprovalTests.Reporters.TestFrameworks;
 using MemScript.Cli.Reports;
 using MemScript.Engine.Interpreter;
 using MemScript.Engine.Tracing;
 using MemScript.Tests.Support;
-
-[assembly: UseReporter(typeof(NUnit4Reporter))]
 
 namespace MemScript.Tests.Cli;
 
@@ -42,8 +36,8 @@ public class ExampleSnapshotTests
         return (report, trace.ToString(), result);
     }
 
-    private static string SnapshotName(string file, MmuMode mode, string kind) =>
-        $"{Path.GetFileNameWithoutExtension(file)}.{Vocabulary.ModeName(mode)}.{kind}";
+    /// <summary>tests/snapshots/examples/NAME: one folder per example, one file per mode and kind.</summary>
+    private static string Folder(string file) => Path.Combine(Snapshot.Examples, Path.GetFileNameWithoutExtension(file));
 
     [Test, TestCaseSource(nameof(ExamplesAndModes))]
     public void Expectations_hold(string file, MmuMode mode)
@@ -56,13 +50,13 @@ public class ExampleSnapshotTests
     [Test, TestCaseSource(nameof(ExamplesAndModes))]
     public void Report_snapshot(string file, MmuMode mode)
     {
-        using (ApprovalResults.ForScenario(SnapshotName(file, mode, "report"))) Approvals.Verify(Run(file, mode).Report);
+        Snapshot.Verify(Folder(file), $"{Vocabulary.ModeName(mode)}.report", Run(file, mode).Report);
     }
 
     [Test, TestCaseSource(nameof(ExamplesAndModes))]
     public void Trace_snapshot(string file, MmuMode mode)
     {
-        using (ApprovalResults.ForScenario(SnapshotName(file, mode, "trace"))) Approvals.Verify(Run(file, mode).Trace);
+        Snapshot.Verify(Folder(file), $"{Vocabulary.ModeName(mode)}.trace", Run(file, mode).Trace);
     }
 
     [Test, TestCaseSource(nameof(ExampleFiles))]
@@ -72,7 +66,7 @@ public class ExampleSnapshotTests
         var source = new SourceText("examples/" + file, File.ReadAllText(path));
         var script = Support.Scenario.CheckAsShipped(source.Text, source.Path);
         var runs = Vocabulary.AllModes.Select(m => ScriptInterpreter.Run(script, new RunOptions { Mode = m, BaseDirectory = Paths.Examples })).ToList();
-        using (ApprovalResults.ForScenario($"{Path.GetFileNameWithoutExtension(file)}.all")) Approvals.Verify(JsonReport.Render(new ReportContext(source.Path, source, runs)));
+        Snapshot.Verify(Folder(file), "all.json", JsonReport.Render(new ReportContext(source.Path, source, runs)));
     }
 
     [Test, TestCaseSource(nameof(ExamplesAndModes))]

@@ -1,5 +1,3 @@
-using ApprovalTests;
-using ApprovalTests.Namers;
 using MemScript.Cli.Commands;
 using MemScript.Engine.Interpreter;
 using MemScript.Tests.Support;
@@ -42,11 +40,11 @@ public class ExplainTests
     }
 
     [Test, TestCaseSource(nameof(Snapshots))]
-    public void Snapshot(string file, string at, string mode, long? after)
+    public void Explain_snapshot(string file, string at, string mode, long? after)
     {
         var (code, output, error) = Explain(file, at, mode, after);
         Assert.That(code, Is.Zero, error);
-        using (ApprovalResults.ForScenario($"{Path.GetFileNameWithoutExtension(file)}.{at}.{mode}{(after is { } n ? ".after" + n : "")}")) Approvals.Verify(output);
+        Snapshot.Verify(Path.Combine(Snapshot.Explain, Path.GetFileNameWithoutExtension(file)), $"{at}.{mode}{(after is { } n ? ".after" + n : "")}", output);
     }
 
     [Test]
@@ -91,5 +89,33 @@ public class ExplainTests
         var (code, _, error) = Explain("01-demo-page.memscript", "0x400010", process: "nobody");
         Assert.That(code, Is.EqualTo(2));
         Assert.That(error, Does.Contain("no process 'nobody'"));
+    }
+
+    [Test]
+    public void Explain_says_whether_the_shadow_leaf_table_is_unsync()
+    {
+        // 19-shadow-unsync: the second page's trapped write makes the leaf table unsync (access 2);
+        // the switch away and back (after access 16) syncs and protects it again.
+        var unsync = Explain("19-shadow-unsync.memscript", "0x10001000", "shadow", after: 2);
+        Assert.That(unsync.Out, Does.Contain("note: the shadow leaf table is unsync"));
+        var synced = Explain("19-shadow-unsync.memscript", "0x10001000", "shadow", after: 16);
+        Assert.That(synced.Out, Does.Contain("note: the shadow leaf table is in sync"));
+        var classic = Explain("19-shadow-unsync.memscript", "0x10001000", "shadow", after: 2, profile: Profile.Classic);
+        Assert.That(classic.Out, Does.Contain("in sync: the guest's page table is write-protected, so a write to it exits and is emulated"));
+        Assert.That(Explain("19-shadow-unsync.memscript", "0x10001000", "ept", after: 2).Out, Does.Not.Contain("shadow leaf table"));
+    }
+
+    [Test]
+    public void Explain_says_whether_a_logged_page_is_clean_or_dirty_and_what_its_next_write_costs()
+    {
+        // 22-dirty-pml-vs-wp: 2,048 pages written, collected (clean), written again, collected again.
+        var clean = Explain("22-dirty-pml-vs-wp.memscript", "0x40001000", "ept", after: 2049);
+        Assert.That(clean.Out, Does.Contain("page gpa 0x1001000 is clean; its next write is logged").And.Contain("PML buffer (1 of 512 used"));
+        var dirty = Explain("22-dirty-pml-vs-wp.memscript", "0x40001000", "ept", after: 3000);
+        Assert.That(dirty.Out, Does.Contain("page gpa 0x1001000 is dirty"));
+        Assert.That(Explain("22-dirty-pml-vs-wp.memscript", "0x40001000", "shadow", after: 2049).Out, Does.Contain("shadow leaf lacks W"));
+        Assert.That(Explain("22-dirty-pml-vs-wp.memscript", "0x40001000", "native", after: 2049).Out, Does.Contain("at no cost"));
+        // A page in no dirty-log slot has no note about logging.
+        Assert.That(Explain("01-demo-page.memscript", "0x400010", "ept").Out, Does.Not.Contain("dirty log"));
     }
 }

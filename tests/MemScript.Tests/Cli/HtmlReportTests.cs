@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.IO.Compression;
 using System.Text.RegularExpressions;
 using MemScript.Cli.Commands;
+using MemScript.Cli.Reports;
 using MemScript.Tests.Support;
 
 namespace MemScript.Tests.Cli;
@@ -23,28 +24,71 @@ public class HtmlReportTests
     public void The_page_is_self_contained()
     {
         var html = File.ReadAllText(Report("02-three-generations.memscript"));
-        Assert.That(html, Does.Not.Contain("http://").And.Not.Contain("https://"), "no network");
-        Assert.That(html, Does.Not.Contain("<script").And.Not.Contain("<link").And.Not.Contain("<img"), "nothing loaded from elsewhere");
-        Assert.That(html, Does.Contain("@media print"));
+        Assert.That(html, Does.Not.Match("(src|href)=\"?(https?:)?//"), "nothing loaded from the network");
+        Assert.That(html, Does.Not.Contain("<script src").And.Not.Contain("<link").And.Not.Contain("<img"), "nothing loaded from elsewhere");
+        Assert.That(Count(html, "<script"), Is.EqualTo(3), "uPlot, the data and the chart script, all inline");
+        Assert.That(html, Does.Contain("uPlot 1.6.32").And.Contain("The MIT License"), "the vendored library carries its notice");
+        Assert.That(html, Does.Contain("@media print").And.Contain("name=\"viewport\""));
     }
+
+    [Test]
+    public void The_vendored_chart_library_is_the_published_one()
+    {
+        // Assets/uPlot/README.md pins these: an edit by accident shows here.
+        var folder = Path.Combine(Paths.RepositoryRoot, "src", "Cli", "Reports", "Assets", "uPlot");
+        Assert.That(Sha256(Path.Combine(folder, "uPlot.iife.min.js")), Is.EqualTo("19c8d4c6ad88929a79f4ae49d6f7161566dfd0ba3d15cc495e974f787eb78f1f"));
+        Assert.That(Sha256(Path.Combine(folder, "uPlot.min.css")), Is.EqualTo("df630c6a8d6f8eeaff264b50f73ce5b114f646ffd9a0bb74f049b0a00135fa04"));
+    }
+
+    private static string Sha256(string file) => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(file)));
 
     [Test]
     public void It_has_every_part_with_the_right_numbers()
     {
         var html = File.ReadAllText(Report("01-demo-page.memscript"));
+        foreach (var (id, _) in HtmlReport.Sections) Assert.That(html, Does.Contain($"<section id=\"{id}\">"), id);
         // One bar segment per mode and non-zero cost category (see the text report of this example).
         Assert.That(Count(html, "class=\"bar-segment\""), Is.EqualTo(3 + 5 + 7 + 7));
-        // A diagram per mode: 4 + 4 (software's hypervisor walk) + 4 (shadow) + 24 (ept) numbered references.
-        Assert.That(Count(html, "class=\"walk-ref "), Is.EqualTo(4 + 4 + 4 + 24));
-        Assert.That(Count(html, "<polyline class=\"mark-line\""), Is.EqualTo(2 * 4), "cycles and exits, a line per mode");
+        // A path drawing per mode: 4 (native) + 4 (software's hypervisor walk) + 4 + 4 (shadow, and KVM's walk
+        // beside it) + 24 (ept) numbered references, each also printed with its raw entry and flags.
+        Assert.That(Count(html, "<g class=\"walk-ref "), Is.EqualTo(4 + 4 + 8 + 24));
+        Assert.That(Count(html, "<tr><td>s?[0-9]+</td><td>(EPT|guest|shadow)"), Is.EqualTo(40));
+        Assert.That(Count(html, "<div class=\"plot timeline\""), Is.EqualTo(4), "a timeline per mode");
         Assert.That(Count(html, "<span class=\"ln\">"), Is.EqualTo(File.ReadAllLines(Path.Combine(Paths.Examples, "01-demo-page.memscript")).Length));
-        Assert.That(html, Does.Contain("<strong>software</strong> is the fastest virtualized mode"));
+        Assert.That(html, Does.Contain("is the fastest virtualized mode"));
     }
 
     [Test]
-    public void The_same_scenario_gives_the_same_bytes()
+    public void The_shadow_path_is_drawn_GVA_to_HPA_with_KVMs_walk_beside_it()
     {
-        Assert.That(File.ReadAllText(Report("07-mmio.memscript")), Is.EqualTo(File.ReadAllText(Report("07-mmio.memscript"))));
+        var html = File.ReadAllText(Report("00-spec-w1.memscript", "shadow"));
+        var path = Regex.Match(html, "<div class=\"path\" id=\"path-shadow\">(.*?)\n</div>\n</section>", RegexOptions.Singleline).Groups[1].Value;
+        var chains = Regex.Matches(path, "<div class=\"chain( side)?\">(.*?)</div>").Select(m => (Side: m.Groups[1].Success, Boxes: Regex.Matches(m.Groups[2].Value, "<b>([A-Za-z ]+)</b>").Select(b => b.Groups[1].Value).ToList())).ToList();
+        Assert.That(chains[0], Is.EqualTo((false, new List<string> { "GVA", "HPA" })), "the hardware walk never sees a GPA or an HVA");
+        Assert.That(chains[1].Side, "KVM's software walk is the side path");
+        Assert.That(chains[1].Boxes, Is.EqualTo(new List<string> { "GVA", "GPA", "memslot", "HVA", "HPA" }));
+    }
+
+    [Test]
+    public void A_huge_leaf_has_a_note_saying_which_levels_it_skips()
+    {
+        var html = File.ReadAllText(Report("05-pages-2m.memscript", "ept"));
+        Assert.That(html, Does.Contain("EPT maps gpa 0x0 and 0x200000 with 2 MiB leaves in its PD: those translations read no EPT PT entry."));
+        Assert.That(html, Does.Contain("the guest&#39;s PDE maps a 2 MiB page: the walk reads no guest PT entry."));
+        Assert.That(html, Does.Not.Contain("EPT<tspan x=\"[0-9]+\" dy=\"14\">PT</tspan>"), "no empty EPT PT column");
+    }
+
+    [Test]
+    public void Mode_colours_are_not_category_colours()
+    {
+        var html = File.ReadAllText(Report("01-demo-page.memscript"));
+        var categories = Regex.Matches(html, "class=\"bar-segment\"[^>]* fill=\"(#[0-9A-Fa-f]{6})\"").Select(m => m.Groups[1].Value.ToUpperInvariant()).ToHashSet();
+        var modes = Vocabulary.AllModes.Select(m => HtmlReport.ModeColor(m).ToUpperInvariant()).ToList();
+        Assert.That(categories, Is.Not.Empty);
+        Assert.That(modes, Is.Unique);
+        Assert.That(modes.Intersect(categories), Is.Empty);
+        // Okabe and Ito's colour-blind safe set.
+        Assert.That(modes, Is.SubsetOf(new[] { "#000000", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7" }));
     }
 
     // ------------------------------------------------------------ in a real browser
@@ -79,25 +123,32 @@ public class HtmlReportTests
     }
 
     [Test]
-    public void Chromium_renders_the_charts_and_the_diagram_without_console_errors()
+    public void Chromium_renders_every_section_and_chart_without_console_errors()
     {
-        var html = Report("01-demo-page.memscript");
+        var html = Report("02-three-generations.memscript");
         var (dom, log) = Browse(html, "--dump-dom");
-        // The DOM Chromium built: every SVG element made it through its parser.
-        Assert.That(Count(dom, "<rect class=\"bar-segment\""), Is.EqualTo(22));
-        Assert.That(Count(dom, "<g class=\"walk-ref "), Is.EqualTo(36));
+        // The DOM Chromium built: every section and SVG element made it through its parser, and the chart
+        // script drew a canvas in every timeline and in the segment chart.
+        foreach (var (id, _) in HtmlReport.Sections) Assert.That(dom, Does.Contain($"<section id=\"{id}\">"), id);
+        Assert.That(Count(dom, "<rect class=\"bar-segment\""), Is.EqualTo(Count(File.ReadAllText(html), "<rect class=\"bar-segment\"")));
         Assert.That(Count(dom, "<svg class=\"diagram\""), Is.EqualTo(4));
-        Assert.That(Count(dom, "<polyline class=\"mark-line\""), Is.EqualTo(8));
+        Assert.That(Count(dom, "<canvas"), Is.EqualTo(4 + 1), "four timelines and the segment chart");
+        Assert.That(Count(dom, "class=\"uplot"), Is.EqualTo(5));
         Assert.That(log, Does.Not.Contain("CONSOLE").And.Not.Contain("Uncaught").And.Not.Contain("Failed to load"), "no console errors");
 
-        var png = Path.ChangeExtension(html, ".png");
-        Browse(html, "--window-size=1280,5200", "--screenshot=" + png);
-        var image = Png.Read(png);
-        Assert.That(image.Width, Is.EqualTo(1280));
-        // The diagram's blue reference boxes (#dbeafe) and the chart's colours are really on screen.
-        Assert.That(image.Count(0xdb, 0xea, 0xfe), Is.GreaterThan(36 * 1500), "reference boxes drawn");
-        Assert.That(image.Count(0x3b, 0x82, 0xf6), Is.GreaterThan(2000), "hardware page walk bars drawn");
-        Assert.That(image.Count(0xef, 0x44, 0x44), Is.GreaterThan(2000), "VM exit bars drawn");
+        // At 1280 px and at 700 px: the whole page in one tall window, its drawings really on screen, and
+        // nothing past the page's right margin (a table or drawing too wide would stick out there).
+        foreach (var width in new[] { 1280, 700 })
+        {
+            var png = Path.ChangeExtension(html, $".{width}.png");
+            Browse(html, $"--window-size={width},16000", "--hide-scrollbars", "--screenshot=" + png);
+            var image = Png.Read(png);
+            Assert.That((image.Width, image.Height), Is.EqualTo((width, 16000)));
+            Assert.That(image.Count(0xdb, 0xea, 0xfe), Is.GreaterThan(24 * 1000), $"EPT reference boxes drawn at {width} px");
+            Assert.That(image.Count(0xCC, 0x66, 0x77), Is.GreaterThan(1000), $"VM exit bars drawn at {width} px");
+            Assert.That(image.Count(0x00, 0x72, 0xB2), Is.GreaterThan(100), $"the ept line drawn at {width} px");
+            Assert.That(image.CountInColumn(width - 3, 0xf8, 0xfa, 0xfc), Is.EqualTo(image.Height), $"nothing wider than the page at {width} px");
+        }
     }
 
     /// <summary>Just enough of a PNG reader to count pixels of a colour in Chromium's screenshots (8-bit RGB/RGBA).</summary>
@@ -108,6 +159,17 @@ public class HtmlReportTests
             var n = 0;
             for (var i = 0; i + 2 < Pixels.Length; i += Channels)
                 if (Pixels[i] == r && Pixels[i + 1] == g && Pixels[i + 2] == b) n++;
+            return n;
+        }
+
+        public int CountInColumn(int x, byte r, byte g, byte b)
+        {
+            var n = 0;
+            for (var y = 0; y < Height; y++)
+            {
+                var i = (y * Width + x) * Channels;
+                if (Pixels[i] == r && Pixels[i + 1] == g && Pixels[i + 2] == b) n++;
+            }
             return n;
         }
 

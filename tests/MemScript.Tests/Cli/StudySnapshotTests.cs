@@ -1,6 +1,4 @@
 using System.Text.RegularExpressions;
-using ApprovalTests;
-using ApprovalTests.Namers;
 using MemScript.Cli.Commands;
 using MemScript.Tests.Support;
 
@@ -52,6 +50,6 @@ public class StudySnapshotTests
         var code = GridCommand.Execute(new GridCommand.Settings(path, [.. sets, .. Lighter.GetValueOrDefault(file, [])], Mode: mode, Format: "csv"), output, error);
         Assert.That(code, Is.Zero, error.ToString());
         Assert.That(error.ToString(), Is.Empty, "no warning, no failure");
-        using (ApprovalResults.ForScenario(Path.GetFileNameWithoutExtension(file) + ".csv")) Approvals.Verify(output.ToString());
+        Snapshot.Verify(Path.Combine(Snapshot.Studies, Path.GetFileNameWithoutExtension(file)), "csv", output.ToString());
     }
 }

@@ -76,6 +76,9 @@ public class DifferentialTests
             Require(c.Segv == native.Result.Counters.Segv, mode, "faults.segv");
             Require(c.Mmio == native.Result.Counters.Mmio, mode, "mmio");
             Require(c.PagesGuestPt == native.Result.Counters.PagesGuestPt, mode, "pages.guest-pt");
+            // The dirty log is what the VMM sees of the guest's writes: the same pages whatever logs them.
+            Require(c.DirtyLogged == native.Result.Counters.DirtyLogged, mode, "dirty.logged");
+            Require(c.DirtyCollected == native.Result.Counters.DirtyCollected, mode, "dirty.collected");
             Require(tables == native.Tables, mode, "the final contents of the guest page tables");
             Require(result.Error?.Code == native.Result.Error?.Code && result.Error?.Span == native.Result.Error?.Span, mode,
                 $"run-time errors ({result.Error?.Message} vs {native.Result.Error?.Message})");
@@ -104,6 +107,60 @@ public class DifferentialTests
         var source = new SourceText("generated.memscript", scenario.Text);
         Require(JsonReport.Render(new ReportContext("g", source, [first.Result])) == JsonReport.Render(new ReportContext("g", source, [second.Result])), again, "a second run gives the same report");
         Require(first.Result.Trace.Select(TraceFormatter.Format).SequenceEqual(second.Result.Trace.Select(TraceFormatter.Format)), again, "a second run gives the same trace");
+        return true;
+    }
+
+    // Each profile feature (SEMANTICS.md 13) and the values a toggle may give it.
+    private static readonly (string Word, string[] Values)[] Features =
+    [
+        ("profile", ["profile classic", "profile modern"]),
+        ("pwc", ["pwc off", "pwc on 32", "pwc on 1"]),
+        ("tlb1g", ["tlb1g off", "tlb1g 16 ways 4", "tlb1g 2"]),
+        ("shadow unsync", ["shadow unsync on", "shadow unsync off"]),
+        ("shadow prefetch", ["shadow prefetch 0", "shadow prefetch 8", "shadow prefetch 512"]),
+        ("shadow flood", ["shadow flood 0", "shadow flood 1", "shadow flood 3"]),
+        ("eptad", ["eptad on", "eptad off"]),
+        ("dirty-track", ["dirty-track pml", "dirty-track wp", "dirty-track free"]),
+    ];
+
+    /// <summary>The scenario with <paramref name="feature"/>'s declaration replaced by <paramref name="value"/>.</summary>
+    private static string WithFeature(string text, string feature, string value) =>
+        value + "\n" + string.Join("\n", text.Split('\n').Where(l => !l.StartsWith(feature + " ", StringComparison.Ordinal)));
+
+    /// <summary>
+    /// The profile and each of its features change what KVM and the hardware do, never what the guest
+    /// sees: with any one of them set otherwise, every mode gives the guest the same faults, the same
+    /// MMIO, the same page tables, and the VMM the same dirty log.
+    /// </summary>
+    [FsCheck.NUnit.Property(MaxTest = 400, Arbitrary = [typeof(GeneratedScenarios)], QuietOnSuccess = true, Replay = "20261202,3")]
+    public bool No_profile_feature_changes_what_the_guest_sees(GeneratedScenario scenario)
+    {
+        var baseline = Checker.CheckText(scenario.Text).Script!;
+        // Two features per scenario, chosen from its text so the property stays reproducible.
+        var h = (uint)scenario.Text.Aggregate(17, (a, ch) => a * 31 + ch);
+        foreach (var k in new[] { h % (uint)Features.Length, (h / 7 + 3) % (uint)Features.Length })
+        {
+            var (word, values) = Features[k];
+            var value = values[(h / 13) % (uint)values.Length];
+            var changed = Checker.CheckText(WithFeature(scenario.Text, word, value));
+            if (!changed.Success) throw new AssertionException($"{value}: the toggled scenario does not check: {changed.Diagnostics[0].Message}");
+            foreach (var mode in Vocabulary.AllModes)
+            {
+                var (a, ta, _) = RunMode(baseline, mode, trace: false);
+                var (b, tb, _) = RunMode(changed.Script!, mode, trace: false);
+                var (x, y) = (a.Counters, b.Counters);
+                var what = $"with '{value}'";
+                Require(x.Accesses == y.Accesses, mode, what + ": accesses");
+                Require(x.GuestFaults == y.GuestFaults, mode, what + ": faults.guest");
+                Require(x.Segv == y.Segv, mode, what + ": faults.segv");
+                Require(x.Mmio == y.Mmio, mode, what + ": mmio");
+                Require(x.PagesGuestPt == y.PagesGuestPt, mode, what + ": pages.guest-pt");
+                Require(x.DirtyLogged == y.DirtyLogged, mode, what + ": dirty.logged");
+                Require(x.DirtyCollected == y.DirtyCollected, mode, what + ": dirty.collected");
+                Require(ta == tb, mode, what + ": the final guest page tables");
+                Require(a.Error?.Code == b.Error?.Code, mode, $"{what}: run-time errors ({a.Error?.Message} vs {b.Error?.Message})");
+            }
+        }
         return true;
     }
 
@@ -162,7 +219,8 @@ public class DifferentialTests
     public void Generator_covers_what_it_promises()
     {
         var texts = Enumerable.Range(0, 300).Select(i => new ScenarioGenerator(Enumerable.Range(0, 120).Select(j => (i * 7919 + j * 104729) ^ (i << 11)).ToArray()).Build()).ToList();
-        foreach (var word in new[] { "readonly", "dirty-log", "backing 2M", "page 2M", "demand ", "map ", "0xfee00000", "switch", "invlpg", "unmap", "protect", "flush tlb", "as kernel", "demand all", "pcid on", "vpid off", "pwc on", "5-level" })
+        foreach (var word in new[] { "readonly", "dirty-log", "backing 2M", "page 2M", "demand ", "map ", "0xfee00000", "switch", "invlpg", "unmap", "protect", "flush tlb", "as kernel", "demand all", "pcid on", "vpid off", "pwc on", "pwc off", "5-level",
+                     "profile classic", "profile modern", "tlb1g", "shadow unsync", "shadow prefetch", "shadow flood", "eptad", "dirty-track", "prealloc", "collect dirty" })
             Assert.That(texts.Count(t => t.Contains(word)), Is.GreaterThan(3), word);
         Assert.That(texts.All(t => Checker.CheckText(t).Success), "every generated scenario checks");
     }

@@ -16,6 +16,13 @@ public class RunCaseTests
         Directory.GetFiles(Path.Combine(Paths.Cases, "run"), "*.memscript").Order(StringComparer.Ordinal)
             .Select(f => new TestCaseData(Path.GetFileName(f)).SetName("run case " + Path.GetFileNameWithoutExtension(f)));
 
+    /// <summary>The access limit of a case: 1,000,000, or what a "# max-accesses N" line at its top says.</summary>
+    private static long MaxAccesses(string text)
+    {
+        var m = System.Text.RegularExpressions.Regex.Match(text, @"^# max-accesses (\d+)$", System.Text.RegularExpressions.RegexOptions.Multiline);
+        return m.Success ? long.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) : 1_000_000;
+    }
+
     [Test, TestCaseSource(nameof(Cases))]
     public void Case(string file)
     {
@@ -25,7 +32,7 @@ public class RunCaseTests
         var output = new StringBuilder();
         foreach (var mode in Vocabulary.AllModes)
         {
-            var r = ScriptInterpreter.Run(script, new RunOptions { Mode = mode, BaseDirectory = Path.GetDirectoryName(path)!, MaxAccesses = 1_000_000 });
+            var r = ScriptInterpreter.Run(script, new RunOptions { Mode = mode, BaseDirectory = Path.GetDirectoryName(path)!, MaxAccesses = MaxAccesses(source.Text) });
             output.Append($"{Vocabulary.ModeName(mode)}: accesses {r.Counters.Accesses}, faults.guest {r.Counters.GuestFaults}, faults.segv {r.Counters.Segv}, mmio {r.Counters.Mmio}\n");
             if (r.Error is { } error) output.Append(DiagnosticFormatter.Format(source, error));
             foreach (var e in r.Expects.Where(e => !e.Passed))
@@ -33,7 +40,7 @@ public class RunCaseTests
         }
         var text = output.ToString();
         Assert.That(text.Contains(": error MS"), Is.EqualTo(file.StartsWith("error-", StringComparison.Ordinal)));
-        ExpectedFile.Verify(Path.ChangeExtension(path, ".expected"), text);
+        Snapshot.Verify(Path.GetDirectoryName(path)!, Path.GetFileNameWithoutExtension(path), text);
     }
 }
 

@@ -36,7 +36,7 @@ public class ErrorCatalogTests
         var examples = new Dictionary<string, (string Case, string Text)>();
         foreach (var folder in new[] { "syntax", "run" })
         {
-            foreach (var expected in Directory.GetFiles(Path.Combine(Paths.Cases, folder), "*.expected").Order(StringComparer.Ordinal))
+            foreach (var expected in Directory.GetFiles(Path.Combine(Paths.Cases, folder), "*.approved.txt").Order(StringComparer.Ordinal))
             {
                 var lines = File.ReadAllText(expected).Split('\n');
                 for (var i = 0; i < lines.Length; i++)

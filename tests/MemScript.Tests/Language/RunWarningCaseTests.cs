@@ -8,7 +8,7 @@ namespace MemScript.Tests.Language;
 
 /// <summary>
 /// tests/cases/run/warn-*: scenarios that run in every mode and end with the warnings of RunWarnings
-/// (MS0804), beside their output in NAME.warnings.expected (RunCaseTests keeps NAME.expected).
+/// (MS0804), beside their output in NAME.warnings.approved.txt (RunCaseTests keeps NAME.approved.txt).
 /// </summary>
 public class RunWarningCaseTests
 {
@@ -28,6 +28,6 @@ public class RunWarningCaseTests
         var output = new StringBuilder();
         foreach (var w in RunWarnings.Unmentioned(script, runs)) output.Append(DiagnosticFormatter.Format(source, w));
         Assert.That(output.ToString(), Does.Contain(": warning MS0804: "), "a warn- run case must end with a warning");
-        ExpectedFile.Verify(Path.ChangeExtension(path, ".warnings.expected"), output.ToString());
+        Snapshot.Verify(Path.GetDirectoryName(path)!, Path.GetFileNameWithoutExtension(path) + ".warnings", output.ToString());
     }
 }

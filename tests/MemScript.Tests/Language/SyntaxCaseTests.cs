@@ -5,7 +5,7 @@ using MemScript.Tests.Support;
 namespace MemScript.Tests.Language;
 
 /// <summary>
-/// tests/cases/syntax: each NAME.memscript beside NAME.expected, the AST dump of a file that checks or
+/// tests/cases/syntax: each NAME.memscript beside NAME.approved.txt, the AST dump of a file that checks or
 /// the exact diagnostics of one that does not.
 /// </summary>
 public class SyntaxCaseTests
@@ -60,7 +60,7 @@ public class SyntaxCaseTests
         var warn = file.StartsWith("warn-", StringComparison.Ordinal);
         Assert.That(output.Contains(": error MS"), Is.EqualTo(!good && !warn), good || warn ? "a good or warn case must check" : "a bad case must be rejected");
         Assert.That(output.Contains(": warning MS"), Is.EqualTo(warn), warn ? "a warn case must warn" : "only a warn case may warn");
-        ExpectedFile.Verify(Path.ChangeExtension(path, ".expected"), output);
+        Snapshot.Verify(Path.GetDirectoryName(path)!, Path.GetFileNameWithoutExtension(path), output);
     }
 
     [Test]
@@ -69,7 +69,7 @@ public class SyntaxCaseTests
         var codes = typeof(Errors).GetMethods()
             .Where(m => m.ReturnType == typeof(Diagnostic) && m.GetParameters().All(p => p.ParameterType != typeof(string) || p.Name != "code"))
             .Select(m => m.Name).ToList();
-        var seen = Directory.GetFiles(Path.Combine(Paths.Cases, "syntax"), "*.expected")
+        var seen = Directory.GetFiles(Path.Combine(Paths.Cases, "syntax"), "*.approved.txt")
             .SelectMany(f => System.Text.RegularExpressions.Regex.Matches(File.ReadAllText(f), @"(?:error|warning) (MS0[0-58]\d\d)").Select(m => m.Groups[1].Value))
             .ToHashSet();
         // Check-time codes: MS00xx to MS05xx, and the warnings of MS08xx but MS0804, which only a run can give.

@@ -7,7 +7,9 @@ namespace MemScript.Tests.Support;
 /// Builds a valid random scenario from a list of choices (FsCheck generates the list): slots with
 /// mixed backings, readonly and dirty-log slots, processes with map and demand regions of every
 /// page size, MMIO mappings, and timelines that mix accesses, switches, INVLPG, TLB flushes and
-/// run-time map, unmap and protect. Regions sit in separate 4 MiB windows so they never overlap.
+/// run-time map, unmap and protect; half of them under the classic profile, and each modern feature
+/// (SEMANTICS.md 13) sometimes declared with a value of its own, so every combination is reached.
+/// Regions sit in separate 4 MiB windows so they never overlap.
 /// </summary>
 public sealed class ScenarioGenerator(int[] choices)
 {
@@ -33,19 +35,24 @@ public sealed class ScenarioGenerator(int[] choices)
 
     public string Build()
     {
+        // Half classic, a quarter modern declared, a quarter the default (modern).
+        var profile = Pick(4);
+        if (profile < 2) _text.AppendLine("profile classic");
+        else if (profile == 2) _text.AppendLine("profile modern");
+        foreach (var line in Features()) _text.AppendLine(line);
         var fiveLevel = Chance(15);
         if (fiveLevel) _text.AppendLine("guest paging 5-level");
         if (Chance(15)) _text.AppendLine("host paging 5-level");
         if (Chance(40)) _text.AppendLine("pcid on");
         if (Chance(25)) _text.AppendLine("vpid off");
         if (Chance(30)) _text.AppendLine(new[] { "tlb 16 ways 4", "tlb 8", "tlb 64 ways 8", "tlb 4 ways 2" }[Pick(4)]);
-        if (Chance(25)) _text.AppendLine("pwc on " + (1 + Pick(8)));
+        if (Chance(25)) _text.AppendLine(Chance(80) ? "pwc on " + (1 + Pick(8)) : "pwc off");
         if (Chance(30)) _text.AppendLine("cost shadow-pages " + (8 + Pick(24)));
 
         // Slot 0 holds the guest's page tables; slots 1 and 2 vary.
         _text.AppendLine($"slot 0 gpa 0x0 size 32M hva 0x7f0000000000{(Chance(30) ? " backing 2M" : "")}");
-        _text.AppendLine($"slot 1 gpa 0x4000000 size 16M hva 0x7f0004000000{(Chance(50) ? " backing 2M" : "")}{(Chance(40) ? " readonly" : "")}");
-        if (Chance(60)) _text.AppendLine($"slot 2 gpa 0x8000000 size 8M hva 0x7f1000000000{(Chance(50) ? " backing 2M" : "")} dirty-log");
+        _text.AppendLine($"slot 1 gpa 0x4000000 size 16M hva 0x7f0004000000{(Chance(50) ? " backing 2M" : "")}{(Chance(40) ? " readonly" : "")}{(Chance(20) ? " prealloc" : "")}");
+        if (Chance(60)) _text.AppendLine($"slot 2 gpa 0x8000000 size 8M hva 0x7f1000000000{(Chance(50) ? " backing 2M" : "")} dirty-log{(Chance(20) ? " prealloc" : "")}");
 
         var processCount = 1 + Pick(3);
         for (var p = 0; p < processCount; p++)
@@ -67,6 +74,17 @@ public sealed class ScenarioGenerator(int[] choices)
         for (var i = 0; i < steps; i++) _text.Append("  ").AppendLine(Step());
         _text.AppendLine("}");
         return _text.ToString();
+    }
+
+    /// <summary>The modern profile's declarations (SEMANTICS.md 13), each sometimes, with either value.</summary>
+    public IEnumerable<string> Features()
+    {
+        if (Chance(15)) yield return new[] { "tlb1g off", "tlb1g 4 ways 2", "tlb1g 16 ways 4" }[Pick(3)];
+        if (Chance(15)) yield return Chance(50) ? "shadow unsync on" : "shadow unsync off";
+        if (Chance(15)) yield return "shadow prefetch " + new[] { 0, 2, 8, 512 }[Pick(4)];
+        if (Chance(15)) yield return "shadow flood " + new[] { 0, 1, 2, 3, 5 }[Pick(5)];
+        if (Chance(15)) yield return Chance(50) ? "eptad on" : "eptad off";
+        if (Chance(15)) yield return new[] { "dirty-track pml", "dirty-track wp", "dirty-track free" }[Pick(3)];
     }
 
     private string Target(ulong pageBytes)
@@ -121,7 +139,8 @@ public sealed class ScenarioGenerator(int[] choices)
             < 76 => $"random write {1 + Pick(20)} in {H(WindowBase + (ulong)Pick(Windows) * Window)} size 0x10000 seed {Pick(1000)}",
             < 81 => $"switch {_processes[Pick(_processes.Count)]}",
             < 84 => $"invlpg {Address()}",
-            < 86 => "flush tlb",
+            < 85 => "flush tlb",
+            < 86 => "collect dirty",
             < 91 => RunTimeMap(),
             < 95 => $"unmap {H(WindowBase + (ulong)Pick(Windows) * Window)} size {ChangeSize()}",
             _ => $"protect {H(WindowBase + (ulong)Pick(Windows) * Window)} size {ChangeSize()} {Perms[Pick(Perms.Length)]}",
