@@ -75,6 +75,50 @@ internal sealed class ExpressionCompiler
 
     private (ParameterExpression Variable, int Slot)? _parameter;
 
+    /// <summary>
+    /// When <paramref name="expr"/> is base + step * v of the variable in <paramref name="slot"/>, with
+    /// every part a constant and no operator that can lose or wrap a value (+, - of a constant, * and
+    /// &lt;&lt; by a constant), its base and step; otherwise null. Every intermediate value of such an
+    /// expression grows with v, so if the last value fits in 64 bits none of them overflowed on the way.
+    /// </summary>
+    public (ulong Base, ulong Step)? Affine(Expr expr, int slot)
+    {
+        _parameter = (Expression.Parameter(typeof(ulong), "i"), slot);
+        try
+        {
+            return AffineOf(expr);
+        }
+        finally
+        {
+            _parameter = null;
+        }
+    }
+
+    private (ulong Base, ulong Step)? AffineOf(Expr expr)
+    {
+        var tree = Build(expr);
+        if (tree is ConstantExpression { Value: ulong c }) return (c, 0);
+        if (tree == _parameter!.Value.Variable) return (0, 1);
+        if (expr is not BinaryExpr b || AffineOf(b.Left) is not { } l || AffineOf(b.Right) is not { } r) return null;
+        switch (b.Op)
+        {
+            case BinaryOp.Add:
+                return Checked(BinaryOp.Add, l.Base, r.Base) is { } sum && Checked(BinaryOp.Add, l.Step, r.Step) is { } step ? (sum, step) : null;
+            case BinaryOp.Sub when r.Step == 0 && l.Base >= r.Base:
+                return (l.Base - r.Base, l.Step);
+            case BinaryOp.Mul when l.Step == 0 || r.Step == 0:
+                var (k, f) = l.Step == 0 ? (l.Base, r) : (r.Base, l);
+                return Checked(BinaryOp.Mul, k, f.Base) is { } mb && Checked(BinaryOp.Mul, k, f.Step) is { } ms ? (mb, ms) : null;
+            case BinaryOp.Shl when r.Step == 0 && r.Base <= 63:
+                var factor = 1UL << (int)r.Base;
+                return Checked(BinaryOp.Mul, factor, l.Base) is { } sb && Checked(BinaryOp.Mul, factor, l.Step) is { } ss ? (sb, ss) : null;
+            default:
+                return null;
+        }
+    }
+
+    private static ulong? Checked(BinaryOp op, ulong a, ulong b) => Arithmetic.Apply(op, a, b, out var result) == ArithmeticError.None ? result : null;
+
     private static readonly MethodInfo FailMethod = typeof(ExpressionCompiler).GetMethod(nameof(Fail), BindingFlags.NonPublic | BindingFlags.Static)!;
     private static readonly MethodInfo ApplyMethod = typeof(ExpressionCompiler).GetMethod(nameof(Apply), BindingFlags.NonPublic | BindingFlags.Static)!;
     private static readonly PropertyInfo FrameProperty = typeof(ExpressionCompiler).GetProperty(nameof(Frame))!;

@@ -295,11 +295,18 @@ public sealed class ScriptInterpreter
                 // The commonest loop, one access at an address computed from the counter, runs as an
                 // engine loop over one compiled function of the counter.
                 var address = _compiler.CompileOver(access.Address, slot);
+                var affine = slot >= 0 ? _compiler.Affine(access.Address, slot) : null;
                 _compiler.PopScope(mark);
                 return () =>
                 {
                     var count = countF();
-                    Guard(access.Span, () => machine.Repeat(count, address, access.Kind, access.Kernel, poll));
+                    // base + step * i for i below count, none of it wrapping, is exactly a sweep of count
+                    // accesses, which counts the ones that stay on a page together; anything else (and
+                    // an address that would overflow, which must fail at its own iteration) runs as is.
+                    if (affine is { Step: > 0 } a && count > 0 && Math.BigMul(a.Step, count - 1, out var span) == 0 && span < ulong.MaxValue && a.Base + span >= a.Base)
+                        Guard(access.Span, () => machine.Sweep(a.Base, span + 1, a.Step, 1, access.Kind, access.Kernel, poll));
+                    else
+                        Guard(access.Span, () => machine.Repeat(count, address, access.Kind, access.Kernel, poll));
                     CheckCycles(machine, access.Span);
                 };
             }

@@ -41,42 +41,61 @@ public sealed class VmaList
         return null;
     }
 
-    public Vma? FirstOverlap(ulong start, ulong last) => _vmas.FirstOrDefault(v => v.Start <= last && start <= v.Last && v.Kind != VmaKind.Hole);
+    /// <summary>The first VMA that overlaps [start, last] and is not a hole, or null.</summary>
+    public Vma? FirstOverlap(ulong start, ulong last)
+    {
+        for (var i = FirstEndingAtOrAfter(start); i < _vmas.Count && _vmas[i].Start <= last; i++)
+            if (_vmas[i].Kind != VmaKind.Hole) return _vmas[i];
+        return null;
+    }
 
     public void Add(Vma vma)
     {
         RemoveRange(vma.Start, vma.Last);
-        var i = 0;
-        while (i < _vmas.Count && _vmas[i].Start < vma.Start) i++;
-        _vmas.Insert(i, vma);
+        // Nothing overlaps it now, so it goes before the first VMA that ends after it starts.
+        _vmas.Insert(FirstEndingAtOrAfter(vma.Start), vma);
     }
 
     /// <summary>Removes [start, last] from every VMA, splitting those that straddle it.</summary>
-    public void RemoveRange(ulong start, ulong last)
+    public void RemoveRange(ulong start, ulong last) => Rewrite(start, last, static (v, s, l, _, pieces) =>
     {
-        var result = new List<Vma>(_vmas.Count + 2);
-        foreach (var v in _vmas)
-        {
-            if (v.Last < start || v.Start > last) { result.Add(v); continue; }
-            if (v.Start < start) result.Add(v with { Last = start - 1 });
-            if (v.Last > last) result.Add(v with { Start = last + 1 });
-        }
-        _vmas.Clear();
-        _vmas.AddRange(result);
-    }
+        if (v.Start < s) pieces.Add(v with { Last = s - 1 });
+        if (v.Last > l) pieces.Add(v with { Start = l + 1 });
+    }, default);
 
     /// <summary>Changes the permissions of [start, last] in every VMA it touches, splitting at the edges.</summary>
-    public void SetPerms(ulong start, ulong last, Perms perms)
+    public void SetPerms(ulong start, ulong last, Perms perms) => Rewrite(start, last, static (v, s, l, p, pieces) =>
     {
-        var result = new List<Vma>(_vmas.Count + 2);
-        foreach (var v in _vmas)
+        if (v.Kind == VmaKind.Hole) { pieces.Add(v); return; }
+        if (v.Start < s) pieces.Add(v with { Last = s - 1 });
+        pieces.Add(v with { Start = Math.Max(v.Start, s), Last = Math.Min(v.Last, l), Perms = p });
+        if (v.Last > l) pieces.Add(v with { Start = l + 1 });
+    }, perms);
+
+    // The VMAs are sorted and disjoint, so their last addresses are sorted too: a binary search finds
+    // where [start, last] begins, and only the VMAs it touches are rewritten (set-up of many mappings
+    // must stay linear, not quadratic).
+    private int FirstEndingAtOrAfter(ulong address)
+    {
+        int lo = 0, hi = _vmas.Count;
+        while (lo < hi)
         {
-            if (v.Last < start || v.Start > last || v.Kind == VmaKind.Hole) { result.Add(v); continue; }
-            if (v.Start < start) result.Add(v with { Last = start - 1 });
-            result.Add(v with { Start = Math.Max(v.Start, start), Last = Math.Min(v.Last, last), Perms = perms });
-            if (v.Last > last) result.Add(v with { Start = last + 1 });
+            var mid = (lo + hi) >>> 1;
+            if (_vmas[mid].Last < address) lo = mid + 1;
+            else hi = mid;
         }
-        _vmas.Clear();
-        _vmas.AddRange(result);
+        return lo;
+    }
+
+    private void Rewrite(ulong start, ulong last, Action<Vma, ulong, ulong, Perms, List<Vma>> split, Perms perms)
+    {
+        var i = FirstEndingAtOrAfter(start);
+        var j = i;
+        while (j < _vmas.Count && _vmas[j].Start <= last) j++;
+        if (i == j) return;
+        var pieces = new List<Vma>(j - i + 2);
+        for (var k = i; k < j; k++) split(_vmas[k], start, last, perms, pieces);
+        _vmas.RemoveRange(i, j - i);
+        _vmas.InsertRange(i, pieces);
     }
 }

@@ -427,17 +427,46 @@ public sealed partial class Checker
     {
         var mappings = new List<MappingInfo>();
         var checker = new ProcessMappingChecker(this);
+        // The mappings accepted so far, disjoint and ordered by address: an overlap test is a lookup of
+        // the nearest one below, so thousands of mappings check in n log n, not n^2.
+        var placed = new SortedList<ulong, MappingInfo>();
+        var demandAll = false;
         foreach (var stmt in p.Mappings)
         {
             if (stmt.Accept(checker) is not { } info) continue;
-            if (info.Kind == MappingKind.DemandAll && mappings.Any(m => m.Kind == MappingKind.DemandAll))
-                Report(Errors.DemandAllTwice(stmt.Span, p.Name.Text));
-            else if (info.Kind != MappingKind.DemandAll &&
-                     mappings.FirstOrDefault(m => m.Kind != MappingKind.DemandAll && m.Gva <= info.Gva + (info.Size - 1) && info.Gva <= m.Gva + (m.Size - 1)) is { } other)
+            if (info.Kind == MappingKind.DemandAll)
+            {
+                if (demandAll) Report(Errors.DemandAllTwice(stmt.Span, p.Name.Text));
+                demandAll = true;
+            }
+            else if (Overlapping(placed, info.Gva, info.Gva + (info.Size - 1)) is { } other)
+            {
                 Report(Errors.MappingsOverlap(stmt.Span, p.Name.Text, info.Gva, info.Gva + (info.Size - 1), other.Gva, other.Gva + (other.Size - 1)));
+            }
+            else
+            {
+                placed.Add(info.Gva, info);
+            }
             mappings.Add(info);
         }
         return new ProcessInfo(p.Name.Text, [.. mappings], p.Span);
+    }
+
+    /// <summary>The mapping of <paramref name="placed"/> (disjoint, by address) that overlaps [first, last], if any.</summary>
+    private static MappingInfo? Overlapping(SortedList<ulong, MappingInfo> placed, ulong first, ulong last)
+    {
+        // The last mapping that starts at or before `last` is the only one that can overlap.
+        var keys = placed.Keys;
+        int lo = 0, hi = keys.Count - 1, found = -1;
+        while (lo <= hi)
+        {
+            var mid = (lo + hi) >>> 1;
+            if (keys[mid] <= last) { found = mid; lo = mid + 1; }
+            else hi = mid - 1;
+        }
+        if (found < 0) return null;
+        var m = placed.Values[found];
+        return m.Gva + (m.Size - 1) >= first ? m : null;
     }
 
     /// <summary>

@@ -653,14 +653,15 @@ public static class ScriptParser
             if (IsWordChar(text[end]))
                 while (end < text.Length && IsWordChar(text[end])) end++;
             else
-                end++;
+                end += char.IsHighSurrogate(text[end]) && end + 1 < text.Length && char.IsLowSurrogate(text[end + 1]) ? 2 : 1; // a whole character, not half of one
             span = new TextSpan(offset, end);
             var token = text[offset..end];
             if (IsIdentStart(token[0])) word = token;
             unexpected = token switch
             {
                 "\n" or "\r" => "end of line",
-                _ when char.IsControl(token[0]) || char.IsSurrogate(token[0]) || token[0] > '\u007e' => $"character U+{(int)token[0]:X4}",
+                _ when char.IsControl(token[0]) || char.IsSurrogate(token[0]) || token[0] > '\u007e' =>
+                    $"character U+{(token.Length == 2 && char.IsSurrogatePair(token[0], token[1]) ? char.ConvertToUtf32(token[0], token[1]) : token[0]):X4}",
                 _ => $"'{Errors.Quote(token)}'",
             };
         }

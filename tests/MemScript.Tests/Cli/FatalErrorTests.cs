@@ -53,10 +53,11 @@ public class FatalErrorTests
     public void Running_out_of_memory_is_exit_3_with_a_message()
     {
         OnLinux();
-        // An endless loop of marks grows until the heap limit given to this process: the managed
-        // OutOfMemoryException must become MS0910, whichever thread it is thrown on.
-        var file = TempFile("slot 0 gpa 0x0 size 1M hva 0x7f0000000000\nprocess p { map 0x1000 to 0x1000 rw }\nrun p { repeat 0xffffffffff { mark \"m\" read 0x1000 } }\n");
-        var (code, _, error) = CliProcess.Bash("exec $MEMSCRIPT \"$@\"", ["run", file, "--mode", "native"],
+        // An endless loop of TLB flushes, traced, grows the trace (up to its 5,000,000 events, far past
+        // the heap limit given to this process): the managed OutOfMemoryException must become MS0910,
+        // whichever thread it is thrown on.
+        var file = TempFile("slot 0 gpa 0x0 size 1M hva 0x7f0000000000\nprocess p { map 0x1000 to 0x1000 rw }\nrun p { repeat 0xffffffffff { flush tlb read 0x1000 } }\n");
+        var (code, _, error) = CliProcess.Bash("exec $MEMSCRIPT \"$@\"", ["run", file, "--mode", "native", "--trace"],
             new Dictionary<string, string> { ["DOTNET_GCHeapHardLimit"] = "0x8000000" });
         Assert.That(code, Is.EqualTo(3), error);
         Assert.That(error, Does.Contain("error MS0910: out of memory"));

@@ -220,7 +220,7 @@ public class DifferentialTests
     {
         var texts = Enumerable.Range(0, 300).Select(i => new ScenarioGenerator(Enumerable.Range(0, 120).Select(j => (i * 7919 + j * 104729) ^ (i << 11)).ToArray()).Build()).ToList();
         foreach (var word in new[] { "readonly", "dirty-log", "backing 2M", "page 2M", "demand ", "map ", "0xfee00000", "switch", "invlpg", "unmap", "protect", "flush tlb", "as kernel", "demand all", "pcid on", "vpid off", "pwc on", "pwc off", "5-level",
-                     "profile classic", "profile modern", "tlb1g", "shadow unsync", "shadow prefetch", "shadow flood", "eptad", "dirty-track", "prealloc", "collect dirty" })
+                     "profile classic", "profile modern", "tlb1g", "shadow unsync", "shadow prefetch", "shadow flood", "eptad", "dirty-track", "prealloc", "collect dirty", "repeat " })
             Assert.That(texts.Count(t => t.Contains(word)), Is.GreaterThan(3), word);
         Assert.That(texts.All(t => Checker.CheckText(t).Success), "every generated scenario checks");
     }

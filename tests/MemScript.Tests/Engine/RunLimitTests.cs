@@ -77,3 +77,26 @@ public class RunLimitTests
         }
     }
 }
+
+/// <summary>Set-up stays linear in the number of mappings: checking and building 100,000 of them is not quadratic.</summary>
+public class ManyMappingsTests
+{
+    [Test]
+    public void A_hundred_thousand_mappings_check_and_set_up_with_overlaps_found()
+    {
+        var text = new System.Text.StringBuilder("slot 0 gpa 0x0 size 2G hva 0x7f0000000000\nprocess p {\n");
+        // Every other page, from the top down (the worst order for a sorted insert at the end).
+        for (var i = 99_999; i >= 0; i--) text.Append($"  map 0x{0x10000000 + (ulong)i * 0x2000:x} to 0x{0x1000000 + (ulong)i * 0x1000:x} r\n");
+        text.Append("}\nrun p { read 0x10000000  read 0x10000000 + 99999 * 0x2000  read 0x10001000 }\n");
+        var script = Scenario.Check(text.ToString());
+        var result = ScriptInterpreter.Run(script, new RunOptions { Mode = MmuMode.Native });
+        Assert.That(result.Error, Is.Null);
+        Assert.That(result.Counters.Segv, Is.EqualTo(1), "the gap between two mappings is no mapping");
+
+        // An overlap among them is still found, naming the mapping it hits.
+        var overlapping = text.ToString().Replace("}\nrun", "  map 0x10001000 size 0x2000 to 0x100000 r\n}\nrun");
+        var check = MemScript.Language.Checking.Checker.CheckText(overlapping);
+        Assert.That(check.Diagnostics.Select(d => d.Code), Does.Contain("MS0304"));
+        Assert.That(check.Diagnostics.Single(d => d.Severity == MemScript.Language.Diagnostics.Severity.Error).Message, Does.Contain("0x10002000"));
+    }
+}

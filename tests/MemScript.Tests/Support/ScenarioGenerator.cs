@@ -141,9 +141,26 @@ public sealed class ScenarioGenerator(int[] choices)
             < 84 => $"invlpg {Address()}",
             < 85 => "flush tlb",
             < 86 => "collect dirty",
-            < 91 => RunTimeMap(),
+            < 90 => RunTimeMap(),
+            < 91 => Repeat(),
             < 95 => $"unmap {H(WindowBase + (ulong)Pick(Windows) * Window)} size {ChangeSize()}",
             _ => $"protect {H(WindowBase + (ulong)Pick(Windows) * Window)} size {ChangeSize()} {Perms[Pick(Perms.Length)]}",
+        };
+    }
+
+    // A repeat of one access: affine addresses (counted like a sweep), one that wraps or leaves the
+    // window, and one that is not affine, so the bulk path is compared with the access-by-access one.
+    private string Repeat()
+    {
+        var window = H(WindowBase + (ulong)Pick(Windows) * Window);
+        var count = 1 + Pick(3000);
+        return Pick(5) switch
+        {
+            0 => $"repeat {count} as i {{ read {window} + i * {new[] { 8, 64, 0x1000, 0x1008, 0 }[Pick(5)]} }}",
+            1 => $"repeat {count} as i {{ write {window} + (i << 3) + 0x10 }}",
+            2 => $"repeat {count} as i {{ read (i + 2) * 0x40 + {window} - 0x80 }}",
+            3 => $"repeat {count} as i {{ read {window} + (i * 72) % 0x4000 }}",
+            _ => $"repeat {count} as i {{ read 0xfffffffffffff000 + i * 0x800 }}",
         };
     }
 
