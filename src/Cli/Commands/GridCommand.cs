@@ -211,6 +211,8 @@ public static class GridCommand
             if (settings.Shard is not null) return "--merge joins the shards' files, each written with its own --shard: give it the files, not --shard";
             if (settings.Format is not ("csv" or "html")) return $"--merge writes csv or html (the shards' CSV holds the rows, not the runs that json and text describe), not {settings.Format}";
             if (settings.Merge.Count == 0) return "--merge takes the CSV files that the shards wrote";
+            if (settings.Jobs is not null || settings.Profile is not null || settings.MaxAccesses != 0)
+                return "--merge runs nothing, so --jobs, --profile and --max-accesses do not apply (the shards took them)";
         }
         return null;
     }

@@ -177,6 +177,7 @@ public class GridTests
         Assert.That(Refused([shards[0], file, shards[2]]), Does.Contain("line 1 is not the header of a study's CSV"));
         Assert.That(Grid(new GridCommand.Settings(file, sets, Format: "json", Merge: shards)).Code, Is.EqualTo(2), "json describes runs, which a CSV does not hold");
         Assert.That(Grid(new GridCommand.Settings(file, sets, Format: "csv", Merge: shards, Shard: "0/3")).Code, Is.EqualTo(2));
+        Assert.That(Grid(new GridCommand.Settings(file, sets, Format: "csv", Merge: shards, Jobs: 2)).Err, Does.Contain("--merge runs nothing"));
     }
 
     [Test]
