@@ -15,9 +15,10 @@ public static class ExplainPrinter
 
     private static string Entry(ulong v) => "0x" + v.ToString("x16", CultureInfo.InvariantCulture);
 
+    /// <summary>The SDM's name of a paging level (the same with 4- and 5-level paging: level 4 is always the PML4).</summary>
     public static string LevelName(int level, int levels) => level switch
     {
-        5 => "PML5", 4 => levels == 5 || level == 4 ? "PML4" : "PML4", 3 => "PDPT", 2 => "PD", _ => "PT",
+        5 => "PML5", 4 => "PML4", 3 => "PDPT", 2 => "PD", _ => "PT",
     };
 
     /// <summary>
