@@ -86,7 +86,11 @@ public static class DiagnosticFormatter
     /// </summary>
     private static int Cells(string element)
     {
-        var rune = Rune.GetRuneAt(element, 0);
+        // What the line shows escaped (a control character, a lone surrogate of a file cut inside a
+        // character) takes the cells of its escape.
+        var shown = Escape(element);
+        if (shown != element) return shown.Length;
+        Rune.DecodeFromUtf16(element, out var rune, out _);
         if (element.Contains('\uFE0F')) return 2; // emoji presentation
         var category = Rune.GetUnicodeCategory(rune);
         if (category is UnicodeCategory.NonSpacingMark or UnicodeCategory.EnclosingMark or UnicodeCategory.Format) return 0;

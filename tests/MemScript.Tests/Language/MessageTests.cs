@@ -10,6 +10,17 @@ public class MessageTests
     private static string Chain(int operators) => "let x = " + string.Join(" + ", Enumerable.Repeat("1", operators + 1));
 
     [Test]
+    public void A_lone_surrogate_in_a_label_is_shown_not_thrown()
+    {
+        // A file cut inside a character: the run's error line holds half an emoji. (The fuzz property found this.)
+        var text = "slot 0 gpa 0x0 size 1M hva 0x7f0000000000\nprocess p { map 0x1000 to 0x1000 r }\nrun p { mark \"\ud83d\" read 0x5000 }\n";
+        var source = new MemScript.Language.Syntax.SourceText("cut.memscript", text);
+        var diagnostic = MemScript.Language.Diagnostics.Errors.RunTime(new MemScript.Language.Syntax.TextSpan(text.IndexOf("read", StringComparison.Ordinal), text.IndexOf(" }\n", StringComparison.Ordinal)), "MS0601", "x");
+        var formatted = MemScript.Language.Diagnostics.DiagnosticFormatter.Format(source, diagnostic);
+        Assert.That(formatted, Does.StartWith("cut.memscript:3:18: error MS0601: x\n"));
+    }
+
+    [Test]
     public void An_expression_of_256_operators_passes_and_257_is_reported_as_more_than_256()
     {
         Assert.That(ScriptParser.Parse(Chain(256)).Diagnostics, Is.Empty);
