@@ -86,10 +86,8 @@ public static class DiagnosticFormatter
     /// </summary>
     private static int Cells(string element)
     {
-        // What the line shows escaped (a control character, a lone surrogate of a file cut inside a
-        // character) takes the cells of its escape.
-        var shown = Escape(element);
-        if (shown != element) return shown.Length;
+        // A lone surrogate (a file cut inside a character) decodes as U+FFFD, one cell, like the
+        // replacement the line shows for it; never an exception.
         Rune.DecodeFromUtf16(element, out var rune, out _);
         if (element.Contains('\uFE0F')) return 2; // emoji presentation
         var category = Rune.GetUnicodeCategory(rune);
