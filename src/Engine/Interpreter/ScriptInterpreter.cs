@@ -117,12 +117,14 @@ public sealed class ScriptInterpreter
             // The block's CR3 load belongs to the segment its first statement is in: marks that open the
             // block are taken before it.
             var opening = r.Body.TakeWhile(s => s is MarkStmt).Count();
-            var marks = interpreter.CompileBody(r.Body[..opening]);
-            var body = interpreter.CompileBody(r.Body[opening..]);
-            compiler.PopScope(mark);
-            marks();
+            interpreter.CompileBody(r.Body[..opening])();
             Guard(r.Process.Span, () => interpreter._machine.SwitchTo(r.Process.Text));
-            body();
+            // A block's statements run once, in order: each is compiled just before it runs and then
+            // dropped, so a file of millions of statements never holds millions of closures (per mode,
+            // with the modes running side by side). Names are declared in the same order either way,
+            // and compiling raises no error of the file's (arithmetic fails when evaluated).
+            foreach (var statement in r.Body[opening..]) interpreter.CompileStatement(statement)();
+            compiler.PopScope(mark);
             return true;
         }
 

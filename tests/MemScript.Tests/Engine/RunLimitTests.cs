@@ -100,3 +100,18 @@ public class ManyMappingsTests
         Assert.That(check.Diagnostics.Single(d => d.Severity == MemScript.Language.Diagnostics.Severity.Error).Message, Does.Contain("0x10002000"));
     }
 }
+
+/// <summary>A run block's statements are compiled as they run, so a long file does not hold a closure per statement.</summary>
+public class LongFileTests
+{
+    [Test]
+    public void A_let_in_a_block_is_seen_by_the_statements_after_it_and_an_error_stops_where_it_happens()
+    {
+        // Compiled one at a time: names still resolve in order, and statements before a failing one ran.
+        var script = Scenario.Check("slot 0 gpa 0x0 size 1M hva 0x7f0000000000\nprocess p { map 0x1000 to 0x1000 r }\n" +
+                                    "run p { let a = 0x1000  read a  let b = 0xffffffffffffffff  read a  repeat 1 as i { read b + i + a }  read a }");
+        var result = ScriptInterpreter.Run(script, new RunOptions { Mode = MmuMode.Native });
+        Assert.That(result.Counters.Accesses, Is.EqualTo(2));
+        Assert.That(result.Error?.Code, Is.EqualTo("MS0601"));
+    }
+}
