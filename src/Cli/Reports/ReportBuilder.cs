@@ -36,17 +36,34 @@ public static class ReportBuilder
         var modeData = ImmutableArray.CreateBuilder<ModeData>();
         MemslotMap? memslots = null;
         PathMoment? moment = null;
-        foreach (var mode in modes)
+        // The modes are independent machines: they run at once, one worker per core, and each result
+        // keeps its mode's place, so the page is the same bytes as when they ran one after another.
+        var kept = new (RunResult Run, Machine Machine, ReportTraceSink Sink)[modes.Count];
+        try
         {
-            ReportTraceSink? sink = null;
-            var (run, machine) = ScriptInterpreter.RunAndKeep(script, options with { Mode = mode, TraceSink = m => sink = new ReportTraceSink(m, request.At) });
+            Parallel.For(0, modes.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
+            {
+                ReportTraceSink? sink = null;
+                var (run, machine) = ScriptInterpreter.RunAndKeep(script, options with { Mode = modes[i], TraceSink = m => sink = new ReportTraceSink(m, request.At) });
+                kept[i] = (run, machine, sink!);
+            });
+        }
+        catch (AggregateException e) when (e.InnerExceptions.Count >= 1)
+        {
+            // A worker's failure (memory running out) is rethrown as it was, as a sequential run would.
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerExceptions[0]);
+        }
+        for (var i = 0; i < modes.Count; i++)
+        {
+            var mode = modes[i];
+            var (run, machine, sink) = kept[i];
             if (run.Interrupted) throw Interrupted(mode);
             // The guest's tables end the same in every mode, and every mode runs the same timeline (its
             // marks after the same accesses): the first run gives the map and the moment.
             memslots ??= ReportMemslots.Of(machine, script);
             moment ??= Moment(request.After, run);
             var path = Path(script, options with { Mode = mode }, machine, request, moment, run);
-            modeData.Add(new ModeData(run, sink!.Timeline(run), sink.FirstWalks(), path));
+            modeData.Add(new ModeData(run, sink.Timeline(run), sink.FirstWalks(), path));
         }
         var runs = modeData.Select(m => m.Run).ToList();
 
