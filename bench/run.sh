@@ -17,7 +17,7 @@ if [ $smoke -eq 1 ]; then
   study_sets=(--set ws=64K,16M --set page=4K,2M --set reads=10K); modes_reads=20000
   out="$work/performance.md"
 else
-  runs=5; hit_times=2000; walk_size=$((16 << 30)); walk_count=10000000; demand_size=$((1 << 30)); loop_count=10000000; replay_copies=300
+  runs=5; hit_times=50000; walk_size=$((16 << 30)); walk_count=10000000; demand_size=$((1 << 30)); loop_count=10000000; replay_copies=300
   study_sets=(--set ws=64K,256K,1M,4M,16M,64M,256M,1G,4G --set page=4K,2M,1G); modes_reads=2000000
   out="$root/docs/performance.md"
 fi
