@@ -12,18 +12,22 @@ namespace MemScript.Cli.Reports;
 /// <summary><c>--format json</c>: the document shape of LANGUAGE.md, counters named as <c>expect</c> names them.</summary>
 public static class JsonReport
 {
-    public static string Render(ReportContext context)
+    public static string Render(ReportContext context) => Document(w =>
+    {
+        w.WriteStartObject();
+        w.WriteString("file", context.DisplayPath);
+        w.WriteStartArray("runs");
+        foreach (var run in context.Runs) WriteRun(w, run, context);
+        w.WriteEndArray();
+        w.WriteEndObject();
+    });
+
+    /// <summary>One indented JSON document as every <c>--format json</c> writes it: user text unescaped but for JSON's needs, LF line ends, a final newline.</summary>
+    internal static string Document(Action<Utf8JsonWriter> write)
     {
         using var stream = new MemoryStream();
         using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
-        {
-            w.WriteStartObject();
-            w.WriteString("file", context.DisplayPath);
-            w.WriteStartArray("runs");
-            foreach (var run in context.Runs) WriteRun(w, run, context);
-            w.WriteEndArray();
-            w.WriteEndObject();
-        }
+            write(w);
         return Encoding.UTF8.GetString(stream.ToArray()).Replace("\r\n", "\n") + "\n";
     }
 
@@ -57,14 +61,23 @@ public static class JsonReport
             w.WriteNumber("index", segment.Index);
             w.WriteString("name", segment.Name);
             WriteCounters(w, "counters", segment.Counters);
-            Figure(w, "cycles_per_access", segment.CyclesPerAccess);
-            Figure(w, "tlb_miss_rate", segment.TlbMissRate);
-            Figure(w, "exits_per_1000", segment.ExitsPerThousand);
-            if (native is { } ns) Figure(w, "slowdown", segment.Index < ns.Length ? segment.SlowdownAgainst(ns[segment.Index]) : null);
-            Figure(w, "bandwidth_mbs", segment.Bandwidth(run.Options.ClockHz));
+            WriteFigures(w, segment, native is { } ns && segment.Index < ns.Length ? ns[segment.Index] : null, withSlowdown: native is not null, run.Options.ClockHz);
             w.WriteEndObject();
         }
         w.WriteEndArray();
+    }
+
+    /// <summary>
+    /// A segment's derived figures, rounded to three decimals (null where one has no value); slowdown
+    /// against <paramref name="native"/> only <paramref name="withSlowdown"/>.
+    /// </summary>
+    internal static void WriteFigures(Utf8JsonWriter w, Segment segment, Segment? native, bool withSlowdown, ulong clockHz)
+    {
+        Figure(w, "cycles_per_access", segment.CyclesPerAccess);
+        Figure(w, "tlb_miss_rate", segment.TlbMissRate);
+        Figure(w, "exits_per_1000", segment.ExitsPerThousand);
+        if (withSlowdown) Figure(w, "slowdown", native is null ? null : segment.SlowdownAgainst(native));
+        Figure(w, "bandwidth_mbs", segment.Bandwidth(clockHz));
     }
 
     private static void Figure(Utf8JsonWriter w, string name, double? value)

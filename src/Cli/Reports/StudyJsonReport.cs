@@ -1,5 +1,3 @@
-using System.Text;
-using System.Text.Encodings.Web;
 using System.Text.Json;
 using MemScript.Cli.Study;
 using MemScript.Engine.Interpreter;
@@ -15,42 +13,37 @@ namespace MemScript.Cli.Reports;
 /// </summary>
 public static class StudyJsonReport
 {
-    public static string Render(StudyResult study)
+    public static string Render(StudyResult study) => JsonReport.Document(w =>
     {
-        using var stream = new MemoryStream();
-        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        w.WriteStartObject();
+        w.WriteString("file", study.DisplayPath);
+        w.WriteStartArray("parameters");
+        foreach (var p in study.Plan.Parameters)
         {
             w.WriteStartObject();
-            w.WriteString("file", study.DisplayPath);
-            w.WriteStartArray("parameters");
-            foreach (var p in study.Plan.Parameters)
-            {
-                w.WriteStartObject();
-                w.WriteString("name", p.Name);
-                w.WriteStartArray("values");
-                foreach (var v in p.Values) w.WriteStringValue(StudyParameter.Display(v));
-                w.WriteEndArray();
-                w.WriteEndObject();
-            }
-            w.WriteEndArray();
-            w.WriteStartArray("modes");
-            foreach (var m in study.Modes) w.WriteStringValue(Vocabulary.ModeName(m));
-            w.WriteEndArray();
-            w.WriteNumber("combinations", study.Plan.Count);
-            if (!study.Shard.IsWhole)
-            {
-                w.WriteStartObject("shard");
-                w.WriteNumber("index", study.Shard.Index);
-                w.WriteNumber("count", study.Shard.Count);
-                w.WriteEndObject();
-            }
-            w.WriteStartArray("results");
-            foreach (var c in study.Combinations) WriteCombination(w, study, c);
+            w.WriteString("name", p.Name);
+            w.WriteStartArray("values");
+            foreach (var v in p.Values) w.WriteStringValue(StudyParameter.Display(v));
             w.WriteEndArray();
             w.WriteEndObject();
         }
-        return Encoding.UTF8.GetString(stream.ToArray()).Replace("\r\n", "\n") + "\n";
-    }
+        w.WriteEndArray();
+        w.WriteStartArray("modes");
+        foreach (var m in study.Modes) w.WriteStringValue(Vocabulary.ModeName(m));
+        w.WriteEndArray();
+        w.WriteNumber("combinations", study.Plan.Count);
+        if (!study.Shard.IsWhole)
+        {
+            w.WriteStartObject("shard");
+            w.WriteNumber("index", study.Shard.Index);
+            w.WriteNumber("count", study.Shard.Count);
+            w.WriteEndObject();
+        }
+        w.WriteStartArray("results");
+        foreach (var c in study.Combinations) WriteCombination(w, study, c);
+        w.WriteEndArray();
+        w.WriteEndObject();
+    });
 
     private static void WriteCombination(Utf8JsonWriter w, StudyResult study, CombinationResult c)
     {
@@ -83,11 +76,7 @@ public static class StudyJsonReport
                 w.WriteStartObject("counters");
                 foreach (var counter in StudyTable.Counters) w.WriteNumber(counter, segment.Counters.Get(counter));
                 w.WriteEndObject();
-                Figure(w, "cycles_per_access", segment.CyclesPerAccess);
-                Figure(w, "tlb_miss_rate", segment.TlbMissRate);
-                Figure(w, "exits_per_1000", segment.ExitsPerThousand);
-                Figure(w, "slowdown", nativeSegment is null ? null : segment.SlowdownAgainst(nativeSegment));
-                Figure(w, "bandwidth_mbs", segment.Bandwidth(run.ClockHz));
+                JsonReport.WriteFigures(w, segment, nativeSegment, withSlowdown: true, run.ClockHz);
                 w.WriteEndObject();
             }
             w.WriteEndArray();
@@ -103,11 +92,5 @@ public static class StudyJsonReport
         w.WriteStartArray("problems");
         foreach (var p in problems) w.WriteStringValue(p);
         w.WriteEndArray();
-    }
-
-    private static void Figure(Utf8JsonWriter w, string name, double? value)
-    {
-        if (value is { } v) w.WriteNumber(name, Math.Round(v, 3, MidpointRounding.AwayFromZero));
-        else w.WriteNull(name);
     }
 }
