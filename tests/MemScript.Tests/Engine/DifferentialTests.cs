@@ -110,17 +110,17 @@ public class DifferentialTests
         return true;
     }
 
-    // Each profile feature (SEMANTICS.md 13) and the values a toggle may give it.
+    // Each profile feature (SEMANTICS.md 13), named as the checker names it, and the values a toggle may give it.
     private static readonly (string Word, string[] Values)[] Features =
     [
         ("profile", ["profile classic", "profile modern"]),
-        ("pwc", ["pwc off", "pwc on 32", "pwc on 1"]),
-        ("tlb1g", ["tlb1g off", "tlb1g 16 ways 4", "tlb1g 2"]),
-        ("shadow unsync", ["shadow unsync on", "shadow unsync off"]),
-        ("shadow prefetch", ["shadow prefetch 0", "shadow prefetch 8", "shadow prefetch 512"]),
-        ("shadow flood", ["shadow flood 0", "shadow flood 1", "shadow flood 3"]),
-        ("eptad", ["eptad on", "eptad off"]),
-        ("dirty-track", ["dirty-track pml", "dirty-track wp", "dirty-track free"]),
+        (ProfileFeatures.Pwc, ["pwc off", "pwc on 32", "pwc on 1"]),
+        (ProfileFeatures.Tlb1G, ["tlb1g off", "tlb1g 16 ways 4", "tlb1g 2"]),
+        (ProfileFeatures.ShadowUnsync, ["shadow unsync on", "shadow unsync off"]),
+        (ProfileFeatures.ShadowPrefetch, ["shadow prefetch 0", "shadow prefetch 8", "shadow prefetch 512"]),
+        (ProfileFeatures.ShadowFlood, ["shadow flood 0", "shadow flood 1", "shadow flood 3"]),
+        (ProfileFeatures.EptAd, ["eptad on", "eptad off"]),
+        (ProfileFeatures.DirtyTrack, ["dirty-track pml", "dirty-track wp", "dirty-track free"]),
     ];
 
     /// <summary>The scenario with <paramref name="feature"/>'s declaration replaced by <paramref name="value"/>.</summary>
